@@ -1,0 +1,66 @@
+"""Shared fixtures: a real local Kafka broker for the whole session, one namespace per test.
+
+The session starts the project's own broker (``LocalBroker.up``) on a test
+port unless one answers there already, and stops it at the end if it started
+it. Each test that needs topics gets a fresh namespace, so tests share the
+broker without seeing each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from unionhub.kafka.broker import LocalBroker
+from unionhub.kafka.clients import admin_client
+from unionhub.kafka.topics import TopicCatalog, ensure_topics
+from unionhub.settings import Settings
+
+TEST_BOOTSTRAP = os.environ.get("UNIONHUB_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    """Settings of the test session: the test broker, its state under .cache/."""
+    return Settings(
+        kafka_bootstrap=TEST_BOOTSTRAP,
+        state_dir=REPO_ROOT / ".cache" / "test-state",
+        kafka_heap="768m",
+        log_format="json",
+    )
+
+
+@pytest.fixture(scope="session")
+async def kafka_bootstrap(base_settings: Settings) -> AsyncIterator[str]:
+    """A running broker for the session; a test that needs Kafka fails if none can start."""
+    broker = LocalBroker(base_settings)
+    started = await broker.up(timeout_s=120)
+    yield base_settings.kafka_bootstrap
+    if started:
+        await broker.down()
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A topic/group/transactional-id prefix unique to this test."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def settings(base_settings: Settings, namespace: str, kafka_bootstrap: str) -> Settings:
+    """Session settings with this test's namespace."""
+    return base_settings.model_copy(update={"namespace": namespace})
+
+
+@pytest.fixture
+async def topics(settings: Settings) -> TopicCatalog:
+    """The full topic catalogue created in this test's namespace."""
+    catalog = TopicCatalog(settings.namespace)
+    async with admin_client(settings.kafka_bootstrap) as admin:
+        await ensure_topics(admin, catalog.specs())
+    return catalog

@@ -1,0 +1,1 @@
+"""Kafka toolbox: the local broker, the topic catalogue and client factories."""

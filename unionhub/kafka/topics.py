@@ -1,0 +1,198 @@
+"""Every topic unionhub uses, declared once, and ``topics ensure``.
+
+Public topics follow ``shared/spec/dispatch.md``; internal ones are
+``unionhub.*``. A non-empty namespace prefixes every name (tests use it to
+share one broker without seeing each other's data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from schemas.channels import Channel
+from schemas.shenzhen import DISTRICTS
+from unionhub.errors import KafkaUnavailableError
+
+_WEEK_MS = str(7 * 24 * 3600 * 1000)
+_QUARTER_MS = str(90 * 24 * 3600 * 1000)
+
+# Raw intake and dead letters are kept long enough to replay a quarter.
+_RETAINED = {"cleanup.policy": "delete", "retention.ms": _QUARTER_MS}
+_DISPATCH = {"cleanup.policy": "delete", "retention.ms": _QUARTER_MS}
+_COMPACTED = {"cleanup.policy": "compact"}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic's name, partition count and the configs ``ensure`` enforces."""
+
+    name: str
+    partitions: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopicCatalog:
+    """Names of all topics for one namespace, and their declarations."""
+
+    namespace: str = ""
+
+    def _n(self, name: str) -> str:
+        return f"{self.namespace}{name}"
+
+    def raw(self, channel: Channel | str) -> str:
+        """``intake.raw.<channel>``: records as received plus fetch metadata."""
+        return self._n(f"intake.raw.{channel}")
+
+    def dispatch(self, slug: str) -> str:
+        """``dispatch.<slug>``: one district federation's queue."""
+        return self._n(f"dispatch.{slug}")
+
+    @property
+    def triage(self) -> str:
+        """Cases no rule could place, or outside Shenzhen."""
+        return self._n("dispatch.triage")
+
+    @property
+    def alerts(self) -> str:
+        """Risk alerts of collective disputes."""
+        return self._n("alerts.risk")
+
+    @property
+    def intake_dlq(self) -> str:
+        """Dead letters of the connectors."""
+        return self._n("intake.dlq")
+
+    @property
+    def router_dlq(self) -> str:
+        """Dead letters of the router."""
+        return self._n("router.dlq")
+
+    @property
+    def checkpoints(self) -> str:
+        """Connector checkpoints, keyed by connector (and station); compacted."""
+        return self._n("unionhub.connector.checkpoints")
+
+    @property
+    def connector_configs(self) -> str:
+        """Connector configs, the admin's source of truth; compacted."""
+        return self._n("unionhub.connector.configs")
+
+    @property
+    def connector_status(self) -> str:
+        """Last known state of each connector (RUNNING, PAUSED, FAILED...); compacted."""
+        return self._n("unionhub.connector.status")
+
+    @property
+    def router_normalized(self) -> str:
+        """Normalized reports, handed from the stateless stage to the dedupe stage."""
+        return self._n("unionhub.router.normalized")
+
+    @property
+    def router_state(self) -> str:
+        """Changelog of the router's dedupe and alert state; compacted."""
+        return self._n("unionhub.router.state")
+
+    def dispatch_topics(self) -> list[str]:
+        """Every district queue plus triage."""
+        return [self.dispatch(d.slug) for d in DISTRICTS] + [self.triage]
+
+    def raw_topics(self) -> list[str]:
+        """Every ``intake.raw.*`` topic."""
+        return [self.raw(c) for c in Channel]
+
+    def specs(self) -> list[TopicSpec]:
+        """The declaration of every topic, in one place."""
+        specs = [TopicSpec(t, 3, _RETAINED) for t in self.raw_topics()]
+        specs += [TopicSpec(t, 3, _DISPATCH) for t in self.dispatch_topics()]
+        specs += [
+            TopicSpec(self.alerts, 1, _DISPATCH),
+            TopicSpec(self.intake_dlq, 1, _RETAINED),
+            TopicSpec(self.router_dlq, 1, _RETAINED),
+            TopicSpec(self.checkpoints, 1, _COMPACTED),
+            # One partition, as Kafka Connect's config topic: a total order of changes.
+            TopicSpec(self.connector_configs, 1, _COMPACTED),
+            TopicSpec(self.connector_status, 1, _COMPACTED),
+            # One partition: the dedupe stage needs every report in one total order,
+            # since "same case" joins keys no single partition key covers.
+            TopicSpec(
+                self.router_normalized, 1, {"cleanup.policy": "delete", "retention.ms": _WEEK_MS}
+            ),
+            TopicSpec(self.router_state, 1, _COMPACTED),
+        ]
+        return specs
+
+
+@dataclass(frozen=True)
+class EnsureReport:
+    """What ``ensure`` did: topics created, configs altered, and what already matched."""
+
+    created: list[str]
+    altered: dict[str, dict[str, str]]
+    unchanged: list[str]
+
+    @property
+    def changed(self) -> bool:
+        """True when the broker's topics were changed."""
+        return bool(self.created or self.altered)
+
+
+async def ensure_topics(
+    admin: AIOKafkaAdminClient, specs: Iterable[TopicSpec], replication_factor: int = 1
+) -> EnsureReport:
+    """Create missing topics and bring declared configs of existing ones in line."""
+    specs = list(specs)
+    existing = set(await admin.list_topics())
+    missing = [s for s in specs if s.name not in existing]
+    if missing:
+        await admin.create_topics(
+            [
+                NewTopic(s.name, s.partitions, replication_factor, topic_configs=dict(s.configs))
+                for s in missing
+            ]
+        )
+    present = [s for s in specs if s.name in existing]
+    altered: dict[str, dict[str, str]] = {}
+    if present:
+        described = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, s.name) for s in present]
+        )
+        actual = _configs_by_topic(described)
+        for spec in present:
+            diff = {k: v for k, v in spec.configs.items() if actual.get(spec.name, {}).get(k) != v}
+            if diff:
+                altered[spec.name] = diff
+        if altered:
+            await admin.alter_configs(
+                [
+                    # AlterConfigs replaces a topic's overrides: send the whole declaration.
+                    ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=dict(spec.configs))
+                    for spec in present
+                    if spec.name in altered
+                ]
+            )
+    return EnsureReport(
+        created=[s.name for s in missing],
+        altered=altered,
+        unchanged=[s.name for s in present if s.name not in altered],
+    )
+
+
+def _configs_by_topic(responses: list[object]) -> dict[str, dict[str, str]]:
+    """Flatten aiokafka's DescribeConfigs responses to {topic: {name: value}}."""
+    result: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for resource in getattr(response, "resources", []):
+            # (error_code, error_message, resource_type, resource_name, config_entries)
+            error_code, error_message, _, name = resource[:4]
+            if error_code:
+                raise KafkaUnavailableError(
+                    f"describing configs of {name} failed: {error_code} {error_message}"
+                )
+            entries = resource[4]
+            result[name] = {entry[0]: entry[1] for entry in entries if entry[1] is not None}
+    return result

@@ -1,0 +1,89 @@
+"""Process settings, parsed once at start-up from ``UNIONHUB_*`` variables.
+
+The CLI builds one :class:`Settings` and passes it (or the parts a component
+needs) down; no module below the CLI reads the environment itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_state_dir() -> Path:
+    return Path.home() / ".local" / "share" / "unionhub"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "unionhub"
+
+
+class Settings(BaseSettings):
+    """Everything a unionhub process may be told from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="UNIONHUB_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="host:port of the Kafka broker to use."
+    )
+    namespace: str = Field(
+        default="",
+        description=(
+            "Prefix of every topic, transactional id and group id this process uses; "
+            "empty in production, set by tests to isolate runs on one broker."
+        ),
+    )
+    kafka_version: str = Field(default="3.9.1", description="Local broker version to fetch.")
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where downloaded broker jars are kept (outside the repository).",
+    )
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        description="Where the local broker keeps its data, config, pid and log files.",
+    )
+    kafka_heap: str = Field(default="1g", description="JVM heap (-Xmx) of the local broker.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="JSON lines, human-readable, or by whether stderr is a TTY."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    secrets_dir: Path | None = Field(
+        default=None,
+        description="The only directory ${file:PATH} secret references may read from.",
+    )
+    http_port: int = Field(default=8083, ge=0, le=65535, description="Admin REST and metrics.")
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token every admin API call must present."
+    )
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr("unionhub-dev-pseudonym-key"),
+        description="HMAC key of person_key pseudonyms; set a real secret in production.",
+    )
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError("must be host:port, e.g. 127.0.0.1:9092")
+        return value
+
+    @property
+    def kafka_host(self) -> str:
+        """Host part of :attr:`kafka_bootstrap`."""
+        return self.kafka_bootstrap.rpartition(":")[0]
+
+    @property
+    def kafka_port(self) -> int:
+        """Port part of :attr:`kafka_bootstrap`."""
+        return int(self.kafka_bootstrap.rpartition(":")[2])
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process holds, for the log masker."""
+        secrets = [self.pseudonym_key.get_secret_value()]
+        if self.admin_token is not None:
+            secrets.append(self.admin_token.get_secret_value())
+        return secrets
