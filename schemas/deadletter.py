@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.channels import Channel
 
-DEADLETTER_SCHEMA = "unionhub.deadletter/1"
+DEADLETTER_SCHEMA: Literal["unionhub.deadletter/1"] = "unionhub.deadletter/1"
 
 
 class DeadLetterError(BaseModel):

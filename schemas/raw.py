@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.channels import Channel
 
-RAW_SCHEMA = "unionhub.raw/1"
+RAW_SCHEMA: Literal["unionhub.raw/1"] = "unionhub.raw/1"
 
 
 class StationRef(BaseModel):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import structlog
+from pydantic import SecretStr
 
 from unionhub.logging import PiiMasker, configure_logging
 from unionhub.pii import contains_numbers, mask_numbers, mask_phone
@@ -50,9 +51,7 @@ def test_masker_walks_nested_values_and_secrets() -> None:
 
 
 def test_configured_logging_masks_every_line(capsys: pytest.CaptureFixture[str]) -> None:
-    configure_logging(
-        Settings(log_format="json", admin_token="admin-token-xyz")  # type: ignore[arg-type]
-    )
+    configure_logging(Settings(log_format="json", admin_token=SecretStr("admin-token-xyz")))
     log = structlog.get_logger("test")
     log.info("caller 13812345678 id 44030519900101123X", token="admin-token-xyz")
     line = capsys.readouterr().err.strip().splitlines()[-1]
