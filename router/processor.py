@@ -1,0 +1,69 @@
+"""What a router stage is to the exactly-once runtime: records in, outputs and state changes out.
+
+The runtime (``router.runtime``) owns Kafka: it consumes with read_committed,
+calls :meth:`Processor.process` per record, and commits the outputs, the
+state changes (:meth:`StatefulProcessor.take_changes`, written to the stage's
+compacted changelog) and the consumed offsets in one transaction. Before a
+stateful stage processes anything it replays the changelog through
+:meth:`StatefulProcessor.restore`. A processor never touches Kafka itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """One consumed record, as the runtime hands it to a processor."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp_ms: int
+
+
+@dataclass(frozen=True)
+class Output:
+    """One record a processor wants written, inside the current transaction."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class Processor(Protocol):
+    """A stateless stage: each input record maps to zero or more outputs."""
+
+    def process(self, record: InputRecord) -> list[Output]:
+        """Outputs for ``record``; must not raise for bad data (emit a dead letter instead)."""
+        ...
+
+
+class StatefulProcessor(Processor, Protocol):
+    """A stage with state kept in a compacted changelog topic."""
+
+    def restore(self, key: bytes, value: bytes | None) -> None:
+        """Apply one changelog record (``None`` is a tombstone), in changelog order."""
+        ...
+
+    def take_changes(self) -> list[tuple[bytes, bytes | None]]:
+        """Changelog writes accumulated since the last call, and forget them."""
+        ...
+
+    def discard_changes(self) -> None:
+        """Forget uncommitted state changes after an aborted transaction.
+
+        The runtime then rebuilds state by replaying the changelog through
+        ``restore`` (after ``reset``), so in-memory state matches what was committed.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Drop all state, before a full restore."""
+        ...
