@@ -1,0 +1,199 @@
+"""Stage 2 of the router as a runtime processor: dedupe, dispatch events, alerts.
+
+Input: ``router_normalized`` in one total order. Outputs: dispatch events on
+``dispatch.<slug>`` / ``dispatch.triage`` and alerts on ``alerts.risk``; the
+state (reports, cases, alerts) goes to the compacted changelog. Decisions
+depend only on the records and their order (ids are hashes of upstream ids
+and versions), so a replay after a crash emits the same events; only
+``dispatched_at`` / ``raised_at`` / ``updated_at`` read the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+from pydantic import ValidationError
+
+from router.alerts.tracker import AlertState, AlertTracker
+from router.dedupe.engine import DedupeEngine, Outcome, OutcomeKind
+from router.dedupe.state import CaseState
+from router.normalize.ids import digest_id
+from router.normalize.normalizer import describe_validation_error
+from router.normalize.records import UnreadableRecordError, channel_guess, dead_letter
+from router.processor import InputRecord, Output
+from schemas.alert import ALERT_SCHEMA, Alert
+from schemas.complaint import NormalizedReport
+from schemas.dispatch import DISPATCH_SCHEMA, DispatchEvent, EventType, ReportRef
+from schemas.raw import utc_now
+from unionhub.kafka.topics import TopicCatalog
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def event_id_for(report: NormalizedReport) -> str:
+    """Deterministic id of the event of one report version."""
+    return "evt-" + digest_id("event", report.channel, report.external_id, report.version)
+
+
+class DispatchProcessor:
+    """Stage 2: dedupe, dispatch events, alerts; state through the changelog."""
+
+    def __init__(self, catalog: TopicCatalog, clock: Clock = utc_now) -> None:
+        self._catalog = catalog
+        self._clock = clock
+        self._engine = DedupeEngine()
+        self._alerts = AlertTracker()
+
+    # --- StatefulProcessor -----------------------------------------------------
+
+    def restore(self, key: bytes, value: bytes | None) -> None:
+        """Apply one changelog record (``None`` is a tombstone)."""
+        text = key.decode()
+        if self._engine.owns(text):
+            self._engine.restore(text, value)
+        elif self._alerts.owns(text):
+            self._alerts.restore(text, value)
+
+    def take_changes(self) -> list[tuple[bytes, bytes | None]]:
+        """Changelog writes accumulated since the last call."""
+        changes = self._engine.take_changes() + self._alerts.take_changes()
+        return [(k.encode(), v) for k, v in changes]
+
+    def discard_changes(self) -> None:
+        """Forget uncommitted changes (the runtime resets and restores next)."""
+        self._engine.discard_changes()
+        self._alerts.discard_changes()
+
+    def reset(self) -> None:
+        """Drop all state."""
+        self._engine.reset()
+        self._alerts.reset()
+
+    @property
+    def state_size(self) -> dict[str, int]:
+        """Reports, cases and alerts held (for metrics)."""
+        reports, cases = self._engine.size
+        return {"reports": reports, "cases": cases, "alerts": self._alerts.size}
+
+    # --- processing ------------------------------------------------------------
+
+    def process(self, record: InputRecord) -> list[Output]:
+        """Dispatch events and alerts for one normalised report version."""
+        now = self._clock()
+        try:
+            report = NormalizedReport.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            channel = channel_guess(record, self._catalog)
+            if channel is None:
+                raise UnreadableRecordError("normalized_invalid", "no channel") from exc
+            return [
+                dead_letter(
+                    self._catalog,
+                    record,
+                    channel,
+                    "unknown",
+                    None,
+                    "normalized_invalid",
+                    describe_validation_error(exc),
+                    now,
+                )
+            ]
+        self._ensure_ready()
+        outcome = self._engine.observe(report)
+        if outcome.kind in (OutcomeKind.REPEAT, OutcomeKind.STALE):
+            # dispatch.md: a version that is not newer than one seen produces nothing.
+            log.info(
+                "router_version_dropped",
+                reason=str(outcome.kind),
+                channel=str(report.channel),
+                source=report.source,
+            )
+            return []
+        case = outcome.dispatched_case()
+        outputs = self._events(outcome, case, now)
+        if outcome.kind is not OutcomeKind.CASE_UPDATED:
+            for alert in self._alerts.observe(
+                outcome.seq, outcome.report_key, report, case.placement.district, now
+            ):
+                outputs.append(self._alert_output(alert, now))
+        return outputs
+
+    def _ensure_ready(self) -> None:
+        if self._alerts.needs_rebuild or self._engine.needs_rebuild:
+            self._alerts.rebuild((r.seq, r.key, r.first) for r in self._engine.reports_in_order())
+
+    def _topic(self, district: str | None) -> str:
+        return self._catalog.dispatch(district) if district else self._catalog.triage
+
+    def _events(self, outcome: Outcome, case: CaseState, now: datetime) -> list[Output]:
+        first, report = outcome.first, outcome.report
+        event = DispatchEvent(
+            event_id=event_id_for(report),
+            event_type=EventType(outcome.kind.value),
+            case_id=case.case_id,
+            district=case.placement.district,
+            routing_reason=case.placement.routing_reason,
+            triage_reason=case.placement.triage_reason,
+            category=first.category,
+            report=ReportRef(
+                channel=report.channel,
+                external_id=report.external_id,
+                version=report.version,
+                reported_at=report.reported_at,
+                fetched_at=report.fetched_at,
+            ),
+            sources=list(case.sources),
+            merged_case_ids=[m.case_id for m in outcome.merged],
+            complainant=first.complainant,
+            employer=first.employer,
+            location=first.location,
+            people_involved=report.people_involved,
+            summary=report.summary,
+            status=report.status,
+            dispatched_at=now,
+        )
+        topics = [self._topic(case.placement.district)]
+        for merged in outcome.merged:
+            topic = self._topic(merged.placement.district)
+            if topic not in topics:
+                topics.append(topic)
+        value = event.to_json()
+        headers = (
+            ("schema", DISPATCH_SCHEMA.encode()),
+            ("channel", str(report.channel).encode()),
+            ("trace_id", report.trace_id.encode()),
+        )
+        return [Output(topic, case.case_id.encode(), value, headers) for topic in topics]
+
+    def _alert_output(self, state: AlertState, now: datetime) -> Output:
+        case_ids: list[str] = []
+        for member in state.members:
+            case_id = self._engine.case_of(member.report_key)
+            if case_id is not None and case_id not in case_ids:
+                case_ids.append(case_id)
+        times = [m.reported_at for m in state.members]
+        alert = Alert(
+            alert_id=state.alert_id,
+            kind=state.kind,
+            employer=state.employer,
+            employer_key=state.employer_key,
+            district=state.district,
+            case_ids=case_ids,
+            persons=state.persons(),
+            people_involved=max(m.people_involved for m in state.members),
+            window_start=min(times),
+            window_end=max(times),
+            open_until=state.open_until,
+            raised_at=state.raised_at,
+            updated_at=now,
+        )
+        return Output(
+            topic=self._catalog.alerts,
+            key=(state.employer_key or state.alert_id).encode(),
+            value=alert.to_json(),
+            headers=(("schema", ALERT_SCHEMA.encode()),),
+        )

@@ -1,0 +1,1 @@
+"""Router stage 1: raw envelope -> :class:`schemas.complaint.NormalizedReport`."""

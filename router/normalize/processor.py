@@ -1,0 +1,71 @@
+"""Stage 1 of the router as a runtime processor: raw envelope -> normalised report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from router.normalize.errors import NormalizeError
+from router.normalize.normalizer import Normalizer
+from router.normalize.records import (
+    UnreadableRecordError,
+    channel_guess,
+    dead_letter,
+    header,
+    source_of,
+)
+from router.processor import InputRecord, Output
+from schemas.complaint import NORMALIZED_SCHEMA
+from schemas.raw import utc_now
+from unionhub.kafka.topics import TopicCatalog
+
+Clock = Callable[[], datetime]
+
+
+class NormalizeProcessor:
+    """Stage 1: raw envelope -> normalised report, or a dead letter."""
+
+    def __init__(self, catalog: TopicCatalog, normalizer: Normalizer, clock: Clock = utc_now):
+        self._catalog = catalog
+        self._normalizer = normalizer
+        self._clock = clock
+
+    def process(self, record: InputRecord) -> list[Output]:
+        """One normalised report on ``router_normalized``, or one dead letter."""
+        connector, external_id = "unknown", None
+        try:
+            envelope = self._normalizer.parse_envelope(record.value)
+            connector, external_id = envelope.connector, envelope.external_id
+            report = self._normalizer.normalize(
+                envelope, source_of(record), header(record, "trace_id")
+            )
+        except NormalizeError as exc:
+            channel = channel_guess(record, self._catalog)
+            if channel is None:
+                raise UnreadableRecordError(exc.kind, "input record names no channel") from exc
+            if external_id is None and record.key:
+                external_id = record.key.decode("utf-8", "replace")
+            return [
+                dead_letter(
+                    self._catalog,
+                    record,
+                    channel,
+                    connector,
+                    external_id,
+                    exc.kind,
+                    exc.message,
+                    self._clock(),
+                )
+            ]
+        return [
+            Output(
+                topic=self._catalog.router_normalized,
+                key=f"{report.channel}:{report.external_id}".encode(),
+                value=report.to_json(),
+                headers=(
+                    ("schema", NORMALIZED_SCHEMA.encode()),
+                    ("channel", str(report.channel).encode()),
+                    ("trace_id", report.trace_id.encode()),
+                ),
+            )
+        ]

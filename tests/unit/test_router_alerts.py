@@ -1,0 +1,142 @@
+"""Risk alerts: group_dispute, mass_report, one alert per employer and kind while open."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from router.alerts.tracker import AlertTracker, count_persons
+from router.dedupe.state import report_key
+from schemas.alert import AlertKind
+from schemas.complaint import NormalizedReport
+from tests.unit.router_builders import T0, id_number, mobile, report
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Feed:
+    """Feeds reports to a tracker in order, as the dispatch stage does."""
+
+    def __init__(self) -> None:
+        self.tracker = AlertTracker()
+        self.seq = 0
+
+    def add(self, r: NormalizedReport) -> list[tuple[str, AlertKind, int, int]]:
+        key = report_key(r.channel, r.external_id)
+        changed = self.tracker.observe(self.seq, key, r, "nanshan", NOW)
+        self.seq += 1
+        return [(a.alert_id, a.kind, len(a.members), a.persons()) for a in changed]
+
+
+def person(i: int, days: float = 0, **kw: object) -> NormalizedReport:
+    return report(
+        appeal_id=f"P{i}-{days}",
+        phone=mobile(i),
+        at=T0 + timedelta(days=days),
+        **kw,
+    )
+
+
+def test_five_distinct_persons_within_seven_days_raise_group_dispute() -> None:
+    feed = Feed()
+    for i in range(4):
+        assert feed.add(person(i, days=i)) == []
+    raised = feed.add(person(4, days=7))
+    assert len(raised) == 1
+    _, kind, members, persons = raised[0]
+    assert kind is AlertKind.GROUP_DISPUTE
+    assert (members, persons) == (5, 5)
+
+
+def test_persons_spread_over_more_than_seven_days_raise_nothing() -> None:
+    feed = Feed()
+    for i in range(4):
+        feed.add(person(i, days=i))
+    assert feed.add(person(4, days=7.5)) == []
+
+
+def test_same_person_twice_counts_once_and_anonymous_reports_do_not_count() -> None:
+    feed = Feed()
+    for i in range(4):
+        feed.add(person(i))
+    assert feed.add(person(0, days=1)) == []  # a fifth report, but the same person again
+    assert feed.add(report(appeal_id="anon", name=None, phone=None, content="匿名")) == []
+    raised = feed.add(person(5, days=2))
+    assert [(k, p) for _, k, _, p in raised] == [(AlertKind.GROUP_DISPUTE, 5)]
+
+
+def test_persons_are_linked_by_phone_or_id() -> None:
+    assert count_persons([["a"], ["a", "b"], ["b"], ["c"], []]) == 2
+
+
+def test_further_reports_update_the_open_alert_instead_of_raising_another() -> None:
+    feed = Feed()
+    for i in range(4):
+        feed.add(person(i))
+    ((alert_id, _, _, _),) = feed.add(person(4))
+    updated = feed.add(person(5, days=3))
+    assert updated == [(alert_id, AlertKind.GROUP_DISPUTE, 6, 6)]
+    for i in range(6, 12):
+        ((same, kind, _, _),) = feed.add(person(i, days=5))
+        assert (same, kind) == (alert_id, AlertKind.GROUP_DISPUTE)
+    # Once closed (more than 7 days after the raising report), a new group may raise anew.
+    for i in range(20, 24):
+        assert feed.add(person(i, days=30)) == []
+    ((new_id, kind, members, _),) = feed.add(person(24, days=30))
+    assert new_id != alert_id
+    assert (kind, members) == (AlertKind.GROUP_DISPUTE, 5)
+
+
+def test_other_employers_do_not_join() -> None:
+    feed = Feed()
+    for i in range(4):
+        feed.add(person(i))
+    assert feed.add(person(4, employer="深圳市另一家公司")) == []
+
+
+def test_mass_report_and_its_deduplication() -> None:
+    feed = Feed()
+    ((alert_id, kind, members, _),) = feed.add(person(1, people=12))
+    assert (kind, members) == (AlertKind.MASS_REPORT, 1)
+    # Another mass report against the same employer while open: same alert, updated.
+    assert feed.add(person(2, days=2, people=30)) == [(alert_id, AlertKind.MASS_REPORT, 2, 2)]
+    # A small report against the same employer joins it too.
+    assert feed.add(person(3, days=3)) == [(alert_id, AlertKind.MASS_REPORT, 3, 3)]
+    # After the window, a new mass report raises a new alert.
+    ((later, _, _, _),) = feed.add(person(4, days=10, people=10))
+    assert later != alert_id
+    assert feed.add(person(5, days=11, people=9)) == [(later, AlertKind.MASS_REPORT, 2, 2)]
+
+
+def test_mass_report_without_employer_is_its_own_alert() -> None:
+    feed = Feed()
+    ((first, kind, _, _),) = feed.add(person(1, employer=None, people=15))
+    ((second, _, _, _),) = feed.add(person(2, employer=None, people=15))
+    assert kind is AlertKind.MASS_REPORT
+    assert first != second
+
+
+def test_alert_ids_are_deterministic_and_state_restores() -> None:
+    def run(feed: Feed) -> list[tuple[str, AlertKind, int, int]]:
+        out = []
+        for i in range(5):
+            out += feed.add(person(i))
+        return out
+
+    one, two = Feed(), Feed()
+    assert run(one) == run(two)
+    changelog = dict(one.tracker.take_changes())
+    restored = Feed()
+    for key, value in changelog.items():
+        restored.tracker.restore(key, value)
+    assert restored.tracker.needs_rebuild
+    restored.tracker.rebuild((i, report_key("citizen_app", f"P{i}-0"), person(i)) for i in range(5))
+    restored.seq = 5
+    assert restored.add(person(9, days=1)) == one.add(person(9, days=1))
+
+
+def test_id_numbers_identify_persons_too() -> None:
+    feed = Feed()
+    for i in range(4):
+        feed.add(report(appeal_id=f"I{i}", phone=None, id_no=id_number(i)))
+    raised = feed.add(report(appeal_id="I4", phone=None, id_no=id_number(4)))
+    assert [k for _, k, _, _ in raised] == [AlertKind.GROUP_DISPUTE]
