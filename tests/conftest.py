@@ -52,9 +52,20 @@ def namespace() -> str:
 
 
 @pytest.fixture
-def settings(base_settings: Settings, namespace: str, kafka_bootstrap: str) -> Settings:
-    """Session settings with this test's namespace."""
-    return base_settings.model_copy(update={"namespace": namespace})
+async def settings(
+    base_settings: Settings, namespace: str, kafka_bootstrap: str
+) -> AsyncIterator[Settings]:
+    """Session settings with this test's namespace; the namespace's topics are deleted after.
+
+    Deleting them keeps the session's broker small: every namespace holds a whole
+    catalogue (about 60 partitions), and a broker holding tens of thousands of
+    partitions runs out of file descriptors.
+    """
+    yield base_settings.model_copy(update={"namespace": namespace})
+    async with admin_client(kafka_bootstrap) as admin:
+        ours = [t for t in await admin.list_topics() if t.startswith(namespace)]
+        if ours:
+            await admin.delete_topics(ours)
 
 
 @pytest.fixture

@@ -79,13 +79,20 @@ async def test_topics_ensure_restores_a_drifted_config(settings: Settings) -> No
             ]
         )
 
-        async def drifted() -> bool:
+        async def policy() -> str | None:
             (response,) = await admin.describe_configs([resource])
             entries = {e[0]: e[1] for res in response.resources for e in res[4]}
-            return entries.get("cleanup.policy") == "delete"
+            return entries.get("cleanup.policy")
+
+        async def drifted() -> bool:
+            return await policy() == "delete"
+
+        async def restored() -> bool:
+            return await policy() == "compact"
 
         await eventually(drifted)  # the broker's metadata view catches up asynchronously
         repaired = await ensure_topics(admin, specs)
+        await eventually(restored)
         again = await ensure_topics(admin, specs)
     assert repaired.altered == {catalog.checkpoints: {"cleanup.policy": "compact"}}
     assert not again.changed

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from schemas.channels import Channel
 from schemas.shenzhen import DISTRICTS
-from unionhub.errors import KafkaUnavailableError
+from unionhub.errors import KafkaSetupError, KafkaUnavailableError
 
 _WEEK_MS = str(7 * 24 * 3600 * 1000)
 _QUARTER_MS = str(90 * 24 * 3600 * 1000)
@@ -148,20 +150,24 @@ async def ensure_topics(
     specs = list(specs)
     existing = set(await admin.list_topics())
     missing = [s for s in specs if s.name not in existing]
+    created: list[str] = []
     if missing:
-        await admin.create_topics(
+        response = await admin.create_topics(
             [
                 NewTopic(s.name, s.partitions, replication_factor, topic_configs=dict(s.configs))
                 for s in missing
             ]
         )
-    present = [s for s in specs if s.name in existing]
+        # The metadata a broker lists lags behind creation; "already exists" is not an error.
+        for name, error_code, *message in response.topic_errors:
+            if error_code == 0:
+                created.append(name)
+            elif error_code != TopicAlreadyExistsError.errno:
+                raise KafkaSetupError(f"creating topic {name} failed: {error_code} {message}")
+    present = [s for s in specs if s.name not in created]
     altered: dict[str, dict[str, str]] = {}
     if present:
-        described = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, s.name) for s in present]
-        )
-        actual = _configs_by_topic(described)
+        actual = await _describe_configs(admin, [s.name for s in present])
         for spec in present:
             diff = {k: v for k, v in spec.configs.items() if actual.get(spec.name, {}).get(k) != v}
             if diff:
@@ -176,10 +182,28 @@ async def ensure_topics(
                 ]
             )
     return EnsureReport(
-        created=[s.name for s in missing],
+        created=created,
         altered=altered,
         unchanged=[s.name for s in present if s.name not in altered],
     )
+
+
+async def _describe_configs(
+    admin: AIOKafkaAdminClient, names: list[str]
+) -> dict[str, dict[str, str]]:
+    """Configs of ``names``; retried while a just-created topic is unknown to the broker."""
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(30),
+        wait=wait_exponential(multiplier=0.1, max=2),
+        retry=retry_if_exception(lambda exc: getattr(exc, "retriable", False)),
+        reraise=True,
+    ):
+        with attempt:
+            described = await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+            )
+            return _configs_by_topic(described)
+    raise AssertionError("unreachable: AsyncRetrying reraises")  # pragma: no cover
 
 
 def _configs_by_topic(responses: list[object]) -> dict[str, dict[str, str]]:

@@ -1,0 +1,1 @@
+"""aiohttp applications serving each channel's contract from a scenario."""
