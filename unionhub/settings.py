@@ -62,6 +62,24 @@ class Settings(BaseSettings):
         default=SecretStr("unionhub-dev-pseudonym-key"),
         description="HMAC key of person_key pseudonyms; set a real secret in production.",
     )
+    router_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=6_000,
+        le=300_000,
+        description=(
+            "How long the broker waits on a silent router process before its partitions, "
+            "and the dedupe stage, move to a standby (the failover time)."
+        ),
+    )
+    topic_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        le=32767,
+        description=(
+            "Replicas of each topic `topics ensure` creates: 1 for the local broker, "
+            "3 on a production cluster (with min.insync.replicas=2 on the brokers)."
+        ),
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

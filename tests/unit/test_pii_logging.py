@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -50,6 +52,17 @@ def test_masker_walks_nested_values_and_secrets() -> None:
     }
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Undo ``configure_logging``: its loggers would keep writing to capsys' closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers, root.level = handlers, level
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_configured_logging_masks_every_line(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(Settings(log_format="json", admin_token=SecretStr("admin-token-xyz")))
     log = structlog.get_logger("test")

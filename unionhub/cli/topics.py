@@ -23,7 +23,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _ensure(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> EnsureReport:
         async with admin_client(settings.kafka_bootstrap) as admin:
-            return await ensure_topics(admin, TopicCatalog(settings.namespace).specs())
+            return await ensure_topics(
+                admin,
+                TopicCatalog(settings.namespace).specs(),
+                replication_factor=settings.topic_replication_factor,
+            )
 
     report = asyncio.run(run())
     for name in report.created:

@@ -1,0 +1,50 @@
+"""Connector configs and target states, kept in a compacted Kafka topic.
+
+:class:`ConfigStore` writes and reads them; :func:`mask_secrets` prepares a
+config for display. Validation of a config's shape is plugged in by the
+caller (the connector registry) through ``ConfigStore(validate=...)``.
+"""
+
+from unionhub.configstore.errors import (
+    ConfigStoreError,
+    ConfigTopicMissingError,
+    ConfigWriteError,
+    InvalidConnectorConfigError,
+    InvalidConnectorNameError,
+    UnknownConnectorError,
+)
+from unionhub.configstore.records import (
+    ConfigChange,
+    RejectedRecord,
+    StoredConnector,
+    TargetState,
+    check_name,
+)
+from unionhub.configstore.secrets import (
+    MASK,
+    is_secret_reference,
+    literal_secret_paths,
+    mask_secrets,
+)
+from unionhub.configstore.store import ConfigStore, ConfigWatch, Validator
+
+__all__ = [
+    "MASK",
+    "ConfigChange",
+    "ConfigStore",
+    "ConfigStoreError",
+    "ConfigTopicMissingError",
+    "ConfigWatch",
+    "ConfigWriteError",
+    "InvalidConnectorConfigError",
+    "InvalidConnectorNameError",
+    "RejectedRecord",
+    "StoredConnector",
+    "TargetState",
+    "UnknownConnectorError",
+    "Validator",
+    "check_name",
+    "is_secret_reference",
+    "literal_secret_paths",
+    "mask_secrets",
+]

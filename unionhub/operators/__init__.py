@@ -1,0 +1,1 @@
+"""Tools for operators reading unionhub's topics (``unionhub tail``)."""
