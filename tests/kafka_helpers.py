@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiokafka import ConsumerRecord, TopicPartition
 
 from unionhub.kafka.clients import admin_client, committed_consumer
+from unionhub.kafka.topics import wait_for_leaders
 
 
 async def read_to_end(bootstrap: str, *topics: str) -> list[ConsumerRecord[bytes, bytes]]:
@@ -18,6 +19,7 @@ async def read_to_end(bootstrap: str, *topics: str) -> list[ConsumerRecord[bytes
     before the call.
     """
     async with admin_client(bootstrap) as admin:
+        await wait_for_leaders(admin, list(topics))
         described = await admin.describe_topics(list(topics))
     tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     consumer = committed_consumer(bootstrap)

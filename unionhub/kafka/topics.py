@@ -181,11 +181,36 @@ async def ensure_topics(
                     if spec.name in altered
                 ]
             )
+    if created:
+        await wait_for_leaders(admin, created)
     return EnsureReport(
         created=created,
         altered=altered,
         unchanged=[s.name for s in present if s.name not in altered],
     )
+
+
+async def wait_for_leaders(
+    admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0
+) -> None:
+    """Return once every partition of ``names`` has a leader, so clients can use them at once."""
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(timeout_s),
+        wait=wait_exponential(multiplier=0.05, max=1),
+        retry=retry_if_exception(lambda exc: isinstance(exc, KafkaUnavailableError)),
+        reraise=True,
+    ):
+        with attempt:
+            described = await admin.describe_topics(names)
+            leaderless = [
+                t["topic"]
+                for t in described
+                if t["error_code"] != 0
+                or not t["partitions"]
+                or any(p["error_code"] != 0 or p["leader"] < 0 for p in t["partitions"])
+            ]
+            if leaderless:
+                raise KafkaUnavailableError(f"topics without a leader yet: {leaderless[:3]}")
 
 
 async def _describe_configs(

@@ -1,0 +1,1 @@
+"""One module per upstream channel, each registering its source type."""

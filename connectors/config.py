@@ -1,0 +1,155 @@
+"""One pydantic config model per connector type, keyed as channels.md's "Connector settings".
+
+Every model has ``name`` and ``channel`` plus its channel's settings. Secrets
+are :class:`SecretStr` and may be given as references (see
+:mod:`connectors.secrets`). :func:`parse_config` accepts the flat form
+(``{name, channel, <settings>}``) and the nested form (``{name, channel,
+settings: {...}}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from connectors.secrets import SecretResolver
+from schemas.channels import Channel
+from unionhub.errors import ConfigError
+
+_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class ConnectorConfig(BaseModel):
+    """Settings every connector has: its unique ``name`` and its ``channel``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=_NAME_PATTERN, description="Unique connector name.")
+    channel: Channel
+    poll_interval_s: float = Field(default=60, gt=0, description="Pause between polls.")
+
+    def secrets(self) -> list[str]:
+        """Clear values of every secret field, to register with the log masker."""
+        return [
+            value.get_secret_value()
+            for value in self.__dict__.values()
+            if isinstance(value, SecretStr)
+        ]
+
+
+class _HttpConfig(ConnectorConfig):
+    base_url: str = Field(description="Root URL of the upstream API (may carry a path prefix).")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
+class CitizenAppConfig(_HttpConfig):
+    """citizen_app: OAuth2 client credentials, cursor paging."""
+
+    channel: Literal[Channel.CITIZEN_APP] = Channel.CITIZEN_APP
+    client_id: str
+    client_secret: SecretStr
+    page_size: int = Field(default=100, ge=1, le=200)
+    poll_interval_s: float = Field(default=5, gt=0)
+
+
+class PetitionWindowConfig(_HttpConfig):
+    """petition_window: API key, hourly GBK CSV batches with revisions."""
+
+    channel: Literal[Channel.PETITION_WINDOW] = Channel.PETITION_WINDOW
+    api_key: SecretStr
+    poll_interval_s: float = Field(default=60, gt=0)
+
+
+class Hotline12351Config(_HttpConfig):
+    """hotline_12351: signed open API, update-time windows re-read over ``lookback_s``.
+
+    ``backfill_s`` (not in channels.md; the project's choice) is how far back the
+    very first pass starts, since the API has no "from the beginning".
+    """
+
+    channel: Literal[Channel.HOTLINE_12351] = Channel.HOTLINE_12351
+    app_key: str
+    app_secret: SecretStr
+    poll_interval_s: float = Field(default=10, gt=0)
+    lookback_s: int = Field(default=900, ge=0)
+    backfill_s: int = Field(default=30 * 86400, gt=0)
+
+
+class ProvincialPetitionConfig(_HttpConfig):
+    """provincial_petition: HTTP Basic, XML windows on DJSJ re-read until past late arrival.
+
+    ``backfill_s`` (the project's choice) is how far back the first pass starts.
+    """
+
+    channel: Literal[Channel.PROVINCIAL_PETITION] = Channel.PROVINCIAL_PETITION
+    username: str
+    password: SecretStr
+    poll_interval_s: float = Field(default=60, gt=0)
+    window_s: int = Field(default=3600, gt=0, le=86400)
+    late_arrival_s: int = Field(default=7200, ge=0)
+    backfill_s: int = Field(default=30 * 86400, gt=0)
+
+
+class LegalStationsConfig(ConnectorConfig):
+    """legal_stations: a registry of station boxes, each polled on its own."""
+
+    channel: Literal[Channel.LEGAL_STATIONS] = Channel.LEGAL_STATIONS
+    registry_url: str
+    token: SecretStr
+    poll_interval_s: float = Field(default=30, gt=0)
+    registry_refresh_s: float = Field(default=600, gt=0)
+    max_concurrency: int = Field(default=32, ge=1, le=1024)
+    request_timeout_s: float = Field(default=5, gt=0)
+
+    @field_validator("registry_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
+CONFIG_MODELS: dict[Channel, type[ConnectorConfig]] = {
+    Channel.CITIZEN_APP: CitizenAppConfig,
+    Channel.PETITION_WINDOW: PetitionWindowConfig,
+    Channel.HOTLINE_12351: Hotline12351Config,
+    Channel.PROVINCIAL_PETITION: ProvincialPetitionConfig,
+    Channel.LEGAL_STATIONS: LegalStationsConfig,
+}
+
+
+def parse_config(raw: Mapping[str, Any], resolver: SecretResolver) -> ConnectorConfig:
+    """Validate one admin-supplied config, resolving secret references first.
+
+    Raises :class:`ConfigError` naming the bad field; secret values never
+    appear in the message.
+    """
+    data = dict(raw)
+    nested = data.pop("settings", None)
+    if isinstance(nested, Mapping):
+        data.update(nested)
+    elif nested is not None:
+        raise ConfigError("settings", "must be a mapping")
+    channel_name = data.get("channel")
+    try:
+        channel = Channel(str(channel_name))
+    except ValueError:
+        raise ConfigError("channel", f"unknown channel {channel_name!r}") from None
+    model = CONFIG_MODELS[channel]
+    for key, value in list(data.items()):
+        if isinstance(value, str):
+            data[key] = resolver.resolve(key, value)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(field, first["msg"]) from None

@@ -1,0 +1,36 @@
+"""Helpers shared by the connector integration tests (this module holds no tests).
+
+Every test creates the whole topic catalogue in its own namespace; on a
+shared broker thousands of partitions exhaust its file handles, so the
+connector tests drop their namespace's topics when they end.
+"""
+
+from __future__ import annotations
+
+from tests.kafka_helpers import eventually
+from unionhub.kafka.clients import admin_client
+from unionhub.settings import Settings
+
+
+async def wait_for_partitions(settings: Settings, *names: str) -> None:
+    """Wait until freshly created topics have every partition led, in the broker's metadata."""
+
+    async def described() -> bool:
+        async with admin_client(settings.kafka_bootstrap) as admin:
+            topics = await admin.describe_topics(list(names))
+        return all(
+            t["error_code"] == 0
+            and t["partitions"]
+            and all(p["error_code"] == 0 and p["leader"] >= 0 for p in t["partitions"])
+            for t in topics
+        )
+
+    await eventually(described)
+
+
+async def drop_namespace_topics(settings: Settings) -> None:
+    """Delete every topic of the test's namespace."""
+    async with admin_client(settings.kafka_bootstrap) as admin:
+        names = [t for t in await admin.list_topics() if t.startswith(settings.namespace)]
+        if names:
+            await admin.delete_topics(names)
