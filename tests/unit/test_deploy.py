@@ -37,9 +37,7 @@ OWN_DIRS = [DEPLOY / name for name in ("systemd", "container", "compose", "k8s")
 
 # Commands the deploy files run that other work in progress will add; each must
 # become real (then leave this list) before a release.
-COMMANDS_TO_COME = {
-    "run": "the daemon: connectors, router and admin API (issue 6)",
-}
+COMMANDS_TO_COME: dict[str, str] = {}
 
 _VARIABLE = re.compile(r"\bUNIONHUB_[A-Z0-9_]+\b")
 _BACKTICKED = re.compile(r"`unionhub ([^`]+)`")

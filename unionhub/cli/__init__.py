@@ -21,6 +21,14 @@ from unionhub.settings import Settings
 COMMAND_MODULES: tuple[str, ...] = (
     "unionhub.cli.kafka",
     "unionhub.cli.topics",
+    "unionhub.cli.intake",
+    "unionhub.cli.tail",
+    "unionhub.cli.router",
+    "unionhub.cli.simulate",
+    "unionhub.cli.check",
+    "unionhub.cli.run",
+    "unionhub.cli.connectors",
+    "unionhub.cli.status",
 )
 
 
