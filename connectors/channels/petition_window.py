@@ -32,6 +32,9 @@ from schemas.raw import RawEnvelope, utc_now
 # How long after processing a batch its revisions are recognised; older state is
 # pruned so the checkpoint stays small. A later correction is written again whole.
 REVISION_HORIZON = timedelta(days=7)
+# A mismatch in one poll may be a revision published between listing and download;
+# only a batch that stays inconsistent over this many polls is dead-lettered whole.
+TORN_POLLS = 3
 
 TABLE = ResolutionTable("petition_window")
 
@@ -100,6 +103,7 @@ class PetitionWindowSource(HttpPollingSource):
         super().__init__(config, context)
         self.state = PetitionState()
         self._torn: dict[str, bytes] = {}  # last torn body per URL, kept for the dead letter
+        self._torn_polls: dict[tuple[str, int], int] = {}  # polls that ended torn, per revision
 
     def load_state(self, states: dict[str, dict[str, Any]]) -> None:
         """Adopt the committed checkpoint."""
@@ -232,11 +236,16 @@ class PetitionWindowSource(HttpPollingSource):
         return Page(batch=batch, adopt=adopt)
 
     def on_exhausted(self, request: HttpRequest, error: TransientUpstreamError) -> Page | None:
-        """A batch whose checksum never matched is dead-lettered whole, as last received."""
+        """A batch whose checksum never matched in ``TORN_POLLS`` polls is dead-lettered whole."""
         if request.context.get("kind") != "batch" or not isinstance(error, TornDownloadError):
             return None
         batch_id: str = request.context["batch_id"]
         revision: int = request.context["revision"]
+        polls = self._torn_polls.get((batch_id, revision), 0) + 1
+        if polls < TORN_POLLS:
+            self._torn_polls[(batch_id, revision)] = polls
+            return None  # the next poll lists again, and may see a newer revision
+        self._torn_polls.pop((batch_id, revision), None)
         letter = self.dead_letter(
             "checksum_mismatch",
             f"batch {batch_id} revision {revision}: sha256 never matched the listing",

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from router.app import dispatch_stage_config, normalize_stage_config
 from schemas.shenzhen import DISTRICTS
@@ -129,7 +130,16 @@ async def _group_lag(
     tps = _partitions(catalog, topics)
     try:
         async with admin_client(bootstrap) as admin:
-            committed = await admin.list_consumer_group_offsets(group_id)
+            # A fresh cluster creates its offsets topic on the first group request and
+            # answers GroupCoordinatorNotAvailable meanwhile: a retriable error.
+            async for attempt in AsyncRetrying(
+                stop=stop_after_delay(15),
+                wait=wait_exponential(multiplier=0.1, max=1),
+                retry=retry_if_exception(lambda e: isinstance(e, KafkaError) and e.retriable),
+                reraise=True,
+            ):
+                with attempt:
+                    committed = await admin.list_consumer_group_offsets(group_id)
         consumer = committed_consumer(bootstrap)
         try:
             await consumer.start()
