@@ -23,6 +23,7 @@ from connectors.checkpoints import read_checkpoints
 from connectors.config import ConnectorConfig
 from connectors.errors import IntakeCommitError, ProducerFencedError
 from connectors.intake import Batch, IntakeWriter
+from connectors.oversize import fit_messages
 from connectors.retry import RetryPolicy
 from schemas.raw import utc_now
 from unionhub.errors import ConfigError, UnionhubError
@@ -268,8 +269,14 @@ class PollingSource(Source):
         self.load_state(states)
 
     async def commit(self, batch: Batch) -> None:
-        """Commit one step's records, dead letters and checkpoints atomically."""
-        await self.writer.commit(batch)
+        """Commit one step's records, dead letters and checkpoints atomically.
+
+        A record or dead letter too large for one Kafka message is committed as
+        a bounded ``record_too_large`` dead letter instead (:mod:`connectors.oversize`):
+        sent as is, it would fail this transaction on every poll.
+        """
+        records, letters = fit_messages(batch.records, batch.dead_letters)
+        await self.writer.commit(Batch(records, letters, batch.checkpoints))
 
     async def open(self) -> None:
         """Acquire resources (HTTP session) before the first poll."""

@@ -19,12 +19,13 @@ from schemas.channels import Channel
 from unionhub.errors import ConfigError
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+MAX_VALUE_CHARS = 4096  # no setting (URL, id, secret reference) is legitimately longer
 
 
 class ConnectorConfig(BaseModel):
     """Settings every connector has: its unique ``name`` and its ``channel``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(pattern=_NAME_PATTERN, description="Unique connector name.")
     channel: Channel
@@ -139,13 +140,19 @@ def parse_config(raw: Mapping[str, Any], resolver: SecretResolver) -> ConnectorC
     elif nested is not None:
         raise ConfigError("settings", "must be a mapping")
     channel_name = data.get("channel")
+    if not isinstance(channel_name, str):
+        raise ConfigError("channel", "must be a string naming a channel")
     try:
-        channel = Channel(str(channel_name))
+        channel = Channel(channel_name)
     except ValueError:
-        raise ConfigError("channel", f"unknown channel {channel_name!r}") from None
+        raise ConfigError("channel", f"unknown channel {channel_name[:40]!r}") from None
     model = CONFIG_MODELS[channel]
     for key, value in list(data.items()):
+        if not isinstance(key, str):
+            raise ConfigError("config", "every setting name must be a string")
         if isinstance(value, str):
+            if len(value) > MAX_VALUE_CHARS:
+                raise ConfigError(key, f"longer than {MAX_VALUE_CHARS} characters")
             data[key] = resolver.resolve(key, value)
     try:
         return model.model_validate(data)

@@ -11,15 +11,15 @@ the last committed checkpoint.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import structlog
-import yaml
 
 from connectors.base import PollingSource, SourceContext, SourceHealth, SourceState
 from connectors.config import ConnectorConfig, parse_config
+from connectors.configfile import read_config_file
 from connectors.registry import build_source
 from connectors.secrets import SecretResolver
 from unionhub.errors import ConfigError
@@ -29,16 +29,12 @@ log = structlog.get_logger(__name__)
 
 
 def load_config_file(path: Path, resolver: SecretResolver) -> ConnectorConfig:
-    """The connector config in YAML file ``path`` (secret references resolved)."""
-    try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read ({exc.strerror})") from None
-    except yaml.YAMLError:
-        raise ConfigError(str(path), "not valid YAML") from None
-    if not isinstance(raw, Mapping):
-        raise ConfigError(str(path), "must hold a mapping (name, channel, settings)")
-    return parse_config(raw, resolver)
+    """The connector config in YAML file ``path`` (secret references resolved).
+
+    Raises :class:`ConfigError` for an unreadable, oversized, malformed or
+    too deeply nested file, a key given twice, or an invalid config.
+    """
+    return parse_config(read_config_file(path), resolver)
 
 
 class ConnectorRunner:

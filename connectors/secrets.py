@@ -15,6 +15,7 @@ from pathlib import Path
 from unionhub.errors import ConfigError
 
 _REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}")
+MAX_SECRET_BYTES = 64 * 1024  # a secret is a token or a key, not a file of any size
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,19 @@ class SecretResolver:
         if self.secrets_dir is None:
             raise ConfigError(field_name, "${file:} references need UNIONHUB_SECRETS_DIR")
         root = self.secrets_dir.resolve()
+        if not target or "\x00" in target:
+            raise ConfigError(field_name, "${file:} reference names no usable path")
         path = (root / target).resolve()
-        if not target or not path.is_relative_to(root):
+        if not path.is_relative_to(root):
             raise ConfigError(field_name, "${file:} reference points outside the secrets dir")
         try:
-            return path.read_text(encoding="utf-8").strip()
+            with path.open("rb") as handle:
+                data = handle.read(MAX_SECRET_BYTES + 1)
         except OSError as exc:
             raise ConfigError(field_name, f"cannot read secret file ({exc.strerror})") from None
+        if len(data) > MAX_SECRET_BYTES:
+            raise ConfigError(field_name, f"secret file is larger than {MAX_SECRET_BYTES} bytes")
+        try:
+            return data.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ConfigError(field_name, "secret file is not UTF-8 text") from None

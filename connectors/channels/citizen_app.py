@@ -218,7 +218,8 @@ class CitizenAppSource(HttpPollingSource):
             self._since = None
 
         follow = []
-        if data.get("has_more") is True:
+        # A cursor that does not move would page forever: the next poll resumes from it.
+        if data.get("has_more") is True and next_cursor != previous.cursor:
             params: dict[str, str | int] = {"cursor": next_cursor, "limit": self.config.page_size}
             follow.append(self._list_request(params))
         return Page(batch=batch, follow=follow, adopt=adopt)

@@ -12,6 +12,9 @@ import orjson
 from connectors.errors import MalformedResponseError
 
 CST = timezone(timedelta(hours=8), "CST")
+# Upstream times outside these years are absurd (typing errors, hostile input); refusing
+# them also keeps date arithmetic (re-read horizons, UTC conversion) from overflowing.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def parse_aware(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=CST)
+    return _plausible(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=CST))
 
 
 def parse_local(value: object, fmt: str) -> datetime | None:
@@ -61,9 +64,14 @@ def parse_local(value: object, fmt: str) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.strptime(value, fmt).replace(tzinfo=CST)
+        return _plausible(datetime.strptime(value, fmt).replace(tzinfo=CST))
     except ValueError:
         return None
+
+
+def _plausible(value: datetime) -> datetime | None:
+    """``value`` when its year is within MIN_YEAR..MAX_YEAR, else None."""
+    return value if MIN_YEAR <= value.year <= MAX_YEAR else None
 
 
 def now_local() -> datetime:

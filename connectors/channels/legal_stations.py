@@ -274,14 +274,8 @@ class LegalStationsSource(HttpPollingSource):
             raise MalformedResponseError("legal_stations registry: not a JSON list")
         stations: dict[str, Station] = {}
         for entry in data:
-            try:
-                station = Station(
-                    str(entry["station_id"]),
-                    str(entry.get("name", "")),
-                    str(entry.get("district", "")),
-                    str(entry["base_url"]),
-                )
-            except (KeyError, TypeError, AttributeError):
+            station = _station(entry)
+            if station is None:
                 self.log.warning("registry entry without station_id/base_url skipped")
                 continue
             stations[station.station_id] = station
@@ -352,7 +346,8 @@ class LegalStationsSource(HttpPollingSource):
             self.station_states[station.station_id] = state
 
         follow = []
-        if isinstance(next_url, str) and next_url:
+        # A "next" pointing back at this page would page forever: the next poll resumes.
+        if isinstance(next_url, str) and next_url and next_url != request.url:
             follow.append(
                 HttpRequest(
                     next_url,
@@ -365,6 +360,28 @@ class LegalStationsSource(HttpPollingSource):
     def on_exhausted(self, request: HttpRequest, error: TransientUpstreamError) -> Page | None:
         """No substitute page: the station's breaker records the failure."""
         return None
+
+
+def _station(entry: object) -> Station | None:
+    """The registry entry as a station; None without a text station_id and an http(s) base_url.
+
+    Only text is taken: ``str()`` of an arbitrary JSON value may be huge or, for
+    one nested a thousand deep, raise ``RecursionError``.
+    """
+    if not isinstance(entry, dict):
+        return None
+    station_id, base_url = entry.get("station_id"), entry.get("base_url")
+    if not isinstance(station_id, str | int) or isinstance(station_id, bool):
+        return None
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        return None
+    name, district = entry.get("name"), entry.get("district")
+    return Station(
+        str(station_id),
+        name if isinstance(name, str) else "",
+        district if isinstance(district, str) else "",
+        base_url,
+    )
 
 
 def _validate(item: object) -> tuple[Invalid | None, str | None, datetime | None]:

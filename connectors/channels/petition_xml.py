@@ -16,11 +16,14 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 NAMESPACE = "http://xf.gd.gov.cn/schema/petition/1.0"
+# The contract nests 3 deep (QueryResult/Petition/XFR/XM); converting and serialising
+# are recursive, so deeper documents are refused before either runs.
+MAX_DEPTH = 32
 ET.register_namespace("xf", NAMESPACE)
 
 
 class UnsafeXmlError(ValueError):
-    """The document declares a DTD, entities or external references: refused unparsed."""
+    """The document declares a DTD, entities or external references, or nests absurdly deep."""
 
 
 class XmlSyntaxError(ValueError):
@@ -54,6 +57,18 @@ def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _depth(root: ET.Element) -> int:
+    """How deep elements nest below ``root`` (root alone is 1), counted without recursion."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:  # deeper is refused anyway: stop counting there
+            stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
 def to_fields(element: ET.Element) -> dict[str, Any]:
     """Child elements as ``{local name: text}``, nested dicts for groups."""
     fields: dict[str, Any] = {}
@@ -73,11 +88,15 @@ def parse_query_result(body: bytes) -> list[PetitionElement] | TooMany | Upstrea
         raise UnsafeXmlError(type(exc).__name__) from None
     except ET.ParseError as exc:
         raise XmlSyntaxError(str(exc)) from None
+    except LookupError:  # <?xml encoding="..."?> names an encoding Python does not know
+        raise XmlSyntaxError("unknown encoding in the XML declaration") from None
+    if _depth(root) > MAX_DEPTH:
+        raise UnsafeXmlError(f"elements nested deeper than {MAX_DEPTH}")
     if local(root.tag) == "Error":
         code = root.get("code", "")
         if code == "TOO_MANY":
             limit = root.get("limit")
-            return TooMany(int(limit) if limit and limit.isdigit() else None)
+            return TooMany(int(limit) if limit and limit.isdecimal() and len(limit) < 10 else None)
         return UpstreamError(code)
     if local(root.tag) != "QueryResult":
         raise XmlSyntaxError(f"unexpected root element {local(root.tag)}")

@@ -234,10 +234,16 @@ def _validate(fields: dict[str, Any]) -> tuple[Invalid | None, str | None, datet
         return Invalid("missing_id", "XFJBH missing or empty"), None, None
     external_id = external_id.strip()
     version = fields.get("BBH")
-    if not isinstance(version, str) or not version.strip().isdigit():
+    # isdecimal and bounded: the version ledger compares BBH with int().
+    if not isinstance(version, str) or not _is_version(version.strip()):
         return Invalid("invalid_version", "BBH is not an integer"), external_id, None
     registered = parse_local(fields.get("DJSJ"), TIME_FORMAT)
     if registered is None:
         reason = "DJSJ is not YYYY-MM-DDTHH:MM:SS"
         return Invalid("invalid_timestamp", reason), external_id, None
     return None, external_id, registered
+
+
+def _is_version(text: str) -> bool:
+    """True for a BBH ``int()`` can read: decimal digits, at most 18 of them."""
+    return text.isdecimal() and len(text) <= 18

@@ -25,6 +25,8 @@ from schemas.raw import RawEnvelope
 from schemas.records import ChannelRecord, CommonFields, parse_record, to_utc
 from unionhub.pii import mask_numbers, mask_phone
 
+MAX_VERSION_DIGITS = 30  # longer numeric labels sort as text (int() refuses > 4300 digits)
+
 
 def describe_validation_error(error: ValidationError) -> str:
     """Which fields failed and how, without the offending values (they may be PII)."""
@@ -38,11 +40,11 @@ def describe_validation_error(error: ValidationError) -> str:
 def version_key(channel: Channel, version: str) -> str:
     """A string that sorts report versions of one channel oldest first."""
     label = version.strip()
-    if channel in (Channel.CITIZEN_APP, Channel.PROVINCIAL_PETITION) and label.isdigit():
+    if channel in (Channel.CITIZEN_APP, Channel.PROVINCIAL_PETITION) and _is_number(label):
         return _sortable_int(int(label))
     if channel is Channel.PETITION_WINDOW:
         batch, _, revision = label.rpartition("#")
-        if batch and revision.isdigit():
+        if batch and _is_number(revision):
             return f"{batch}#{_sortable_int(int(revision))}"
         return label
     if channel in (Channel.HOTLINE_12351, Channel.LEGAL_STATIONS):
@@ -51,6 +53,11 @@ def version_key(channel: Channel, version: str) -> str:
         except ValueError:
             return label
     return label
+
+
+def _is_number(text: str) -> bool:
+    """True when ``int(text)`` works: decimal digits only, within int()'s digit limit."""
+    return text.isdecimal() and len(text) <= MAX_VERSION_DIGITS
 
 
 def _sortable_int(number: int) -> str:

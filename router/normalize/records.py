@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import orjson
@@ -14,6 +15,9 @@ from schemas.deadletter import DEADLETTER_SCHEMA, DeadLetter, DeadLetterError
 from unionhub.kafka.topics import TopicCatalog
 
 log = structlog.get_logger(__name__)
+
+# Below the producer's default max_request_size (1 MiB), leaving room for key and headers.
+MAX_LETTER_BYTES = 960 * 1024
 
 
 def source_of(record: InputRecord) -> str:
@@ -75,9 +79,35 @@ def dead_letter(
     return Output(
         topic=catalog.router_dlq,
         key=external_id.encode() if external_id else record.key,
-        value=letter.to_json(),
+        value=bounded_json(letter),
         headers=(("schema", DEADLETTER_SCHEMA.encode()), ("channel", str(channel).encode())),
     )
+
+
+def bounded_json(letter: DeadLetter, limit: int = MAX_LETTER_BYTES) -> bytes:
+    """``letter`` as JSON, its ``raw`` cut (and the cut noted) if it would exceed ``limit``.
+
+    Escaping the raw value as a JSON string can double it (quotes, backslashes),
+    so a letter about an input near Kafka's 1 MiB limit would be refused by the
+    broker; its length and SHA-256 in the message still identify the whole.
+    """
+    value = letter.to_json()
+    if len(value) <= limit:
+        return value
+    whole = letter.raw.encode()
+    digest = hashlib.sha256(whole).hexdigest()
+    keep = len(letter.raw) // 2
+    while True:
+        keep -= keep % 4  # base64 stays decodable
+        note = (
+            f"{letter.error.message} (raw cut to its first {keep} characters of "
+            f"{len(whole)} bytes, sha256 {digest}, to fit one Kafka message)"
+        )
+        error = DeadLetterError(kind=letter.error.kind, message=note)
+        value = letter.model_copy(update={"raw": letter.raw[:keep], "error": error}).to_json()
+        if len(value) <= limit or keep == 0:
+            return value
+        keep //= 2
 
 
 class UnreadableRecordError(NormalizeError):

@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 import structlog
-import yaml
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from connectors.configfile import parse_config_document
 from schemas.channels import Channel
 from unionhub.admin.errors import AdminError
 from unionhub.admin.service import AdminService
@@ -75,8 +75,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Turns admin and config errors into JSON answers naming the field."""
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except web.HTTPRequestEntityTooLarge as exc:
+        return error_response(413, "body", exc.text or "request body too large")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(exc.status, "request", exc.reason)
     except AdminError as exc:
         return error_response(exc.status, exc.field, exc.reason)
     except UnknownConnectorError as exc:
@@ -95,11 +99,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def _body(request: web.Request) -> Any:
     raw = await request.read()
+    if "yaml" in request.content_type:
+        try:
+            return parse_config_document(raw, "body")
+        except ConfigError as exc:
+            raise AdminError("body", exc.reason) from None
     try:
-        if "yaml" in request.content_type:
-            return yaml.safe_load(raw)
         return orjson.loads(raw)
-    except (orjson.JSONDecodeError, yaml.YAMLError):
+    except orjson.JSONDecodeError:
         raise AdminError("body", "not valid JSON (or YAML with a yaml content type)") from None
 
 

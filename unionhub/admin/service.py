@@ -202,7 +202,7 @@ class AdminService:
                 live_result = {"checked": True, "ok": True}
         name = config.get("channel") if isinstance(config, Mapping) else None
         return {
-            "name": str(name) if name is not None else None,
+            "name": name if isinstance(name, str) else None,
             "error_count": len(problems),
             "errors": [p.as_json() for p in problems],
             "live_check": live_result,

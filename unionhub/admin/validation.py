@@ -74,7 +74,8 @@ def channel_of(raw: Mapping[str, Any]) -> Channel:
     """The config's channel; :class:`ConfigError` on ``channel`` if unknown or missing."""
     value = raw.get("channel")
     try:
-        return Channel(str(value))
+        # Only a string can name a channel; str() of anything else could expand a YAML bomb.
+        return Channel(value if isinstance(value, str) else "")
     except ValueError:
         raise ConfigError("channel", f"unknown channel; one of {', '.join(Channel)}") from None
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 
+from connectors.configfile import read_config_file
 from unionhub.admin import AdminError, AdminService
 from unionhub.settings import Settings
 
@@ -90,12 +90,7 @@ def _print(value: Any) -> None:
 
 
 def _load(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AdminError(str(path), f"cannot read ({exc.strerror})") from None
-    except yaml.YAMLError:
-        raise AdminError(str(path), "not valid YAML or JSON") from None
+    return read_config_file(path)
 
 
 async def _add(service: AdminService, args: argparse.Namespace) -> int:

@@ -1,0 +1,1 @@
+"""Hostile input at every parser: tables of attack classes and hypothesis fuzzing."""
