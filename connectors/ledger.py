@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -120,3 +121,47 @@ class DeadLetterMemory:
         if not isinstance(data, dict):
             return cls()
         return cls({str(k): float(v) for k, v in data.items()})
+
+
+@dataclass
+class WatermarkState:
+    """A windowed channel's checkpoint: watermark, version ledger, dead-lettered fingerprints.
+
+    Everything before ``watermark`` was read at least once (and, for
+    ``provincial_petition``, is final); the ledger over the re-read horizon
+    recognises versions written already.
+    """
+
+    newer: Callable[[str, str], bool]
+    watermark: str | None = None
+    ledger: VersionLedger = field(init=False)
+    dead: DeadLetterMemory = field(default_factory=DeadLetterMemory)
+
+    def __post_init__(self) -> None:
+        self.ledger = VersionLedger(self.newer)
+
+    def copy(self) -> WatermarkState:
+        """An independent copy to change before a commit."""
+        state = WatermarkState(self.newer, self.watermark, self.dead.copy())
+        state.ledger = self.ledger.copy()
+        return state
+
+    def to_json(self) -> dict[str, Any]:
+        """Checkpoint form."""
+        return {
+            "watermark": self.watermark,
+            "ledger": self.ledger.to_json(),
+            "dead": self.dead.to_json(),
+        }
+
+    @classmethod
+    def from_json(
+        cls, newer: Callable[[str, str], bool], data: dict[str, Any] | None
+    ) -> WatermarkState:
+        """From a checkpoint (fresh for None)."""
+        state = cls(newer)
+        if data:
+            state.watermark = data.get("watermark")
+            state.ledger = VersionLedger.from_json(newer, data.get("ledger"))
+            state.dead = DeadLetterMemory.from_json(data.get("dead"))
+        return state

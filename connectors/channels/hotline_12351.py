@@ -10,7 +10,6 @@ written) covering the re-read horizon, so re-read orders are not written twice.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -22,7 +21,7 @@ from connectors.config import ConnectorConfig, Hotline12351Config
 from connectors.errors import MalformedResponseError
 from connectors.http import HttpPollingSource, HttpRequest, HttpResponse, Page
 from connectors.intake import Batch
-from connectors.ledger import DeadLetterMemory, VersionLedger, newer_text
+from connectors.ledger import WatermarkState, newer_text
 from connectors.registry import register
 from connectors.resolution import Action, Resolution, ResolutionTable
 from schemas.channels import Channel
@@ -50,34 +49,6 @@ BUSINESS_CODES = ResolutionTable(
 )
 
 
-@dataclass
-class HotlineState:
-    """Watermark (everything updated before it was read once) and the version ledger."""
-
-    watermark: str | None = None
-    ledger: VersionLedger = field(default_factory=lambda: VersionLedger(newer_text))
-    dead: DeadLetterMemory = field(default_factory=DeadLetterMemory)
-
-    def to_json(self) -> dict[str, Any]:
-        """Checkpoint form."""
-        return {
-            "watermark": self.watermark,
-            "ledger": self.ledger.to_json(),
-            "dead": self.dead.to_json(),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> HotlineState:
-        """From a checkpoint (fresh for None)."""
-        if not data:
-            return cls()
-        return cls(
-            data.get("watermark"),
-            VersionLedger.from_json(newer_text, data.get("ledger")),
-            DeadLetterMemory.from_json(data.get("dead")),
-        )
-
-
 def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """[start, end) cut into consecutive windows at most 24 h wide."""
     result = []
@@ -97,12 +68,12 @@ class HotlineSource(HttpPollingSource):
 
     def __init__(self, config: ConnectorConfig, context: SourceContext) -> None:
         super().__init__(config, context)
-        self.state = HotlineState()
+        self.state = WatermarkState(newer_text)
         self._path = urlsplit(self.config.base_url).path.rstrip("/") + PATH
 
     def load_state(self, states: dict[str, dict[str, Any]]) -> None:
         """Adopt the committed checkpoint."""
-        self.state = HotlineState.from_json(states.get(self.name))
+        self.state = WatermarkState.from_json(newer_text, states.get(self.name))
 
     async def start_requests(self) -> list[HttpRequest]:
         """Windows from ``lookback_s`` before the watermark (or the backfill start) to now."""
@@ -165,7 +136,7 @@ class HotlineSource(HttpPollingSource):
         total = data.get("total") if isinstance(data, dict) else None
         if not isinstance(orders, list) or not isinstance(total, int):
             raise MalformedResponseError("hotline_12351 workorders: no data.list/total")
-        state = HotlineState(self.state.watermark, self.state.ledger.copy(), self.state.dead.copy())
+        state = self.state.copy()
         batch = Batch()
         fetched_at = utc_now()
         page_no: int = request.context["page_no"]

@@ -11,7 +11,6 @@ and fingerprints of what was already dead-lettered (re-reads repeat it).
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +28,7 @@ from connectors.config import ConnectorConfig, ProvincialPetitionConfig
 from connectors.errors import MalformedResponseError, UnexpectedResponseError
 from connectors.http import HttpPollingSource, HttpRequest, HttpResponse, Page
 from connectors.intake import Batch
-from connectors.ledger import DeadLetterMemory, VersionLedger, newer_int
+from connectors.ledger import WatermarkState, newer_int
 from connectors.registry import register
 from connectors.resolution import ResolutionTable
 from schemas.channels import Channel
@@ -39,38 +38,6 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MARGIN = timedelta(minutes=5)
 
 TABLE = ResolutionTable("provincial_petition")
-
-
-@dataclass
-class ProvincialState:
-    """Watermark (windows before it are final), version ledger, dead-lettered fingerprints."""
-
-    watermark: str | None = None
-    ledger: VersionLedger = field(default_factory=lambda: VersionLedger(newer_int))
-    dead: DeadLetterMemory = field(default_factory=DeadLetterMemory)
-
-    def copy(self) -> ProvincialState:
-        """An independent copy to change before a commit."""
-        return ProvincialState(self.watermark, self.ledger.copy(), self.dead.copy())
-
-    def to_json(self) -> dict[str, Any]:
-        """Checkpoint form."""
-        return {
-            "watermark": self.watermark,
-            "ledger": self.ledger.to_json(),
-            "dead": self.dead.to_json(),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> ProvincialState:
-        """From a checkpoint (fresh for None)."""
-        if not data:
-            return cls()
-        return cls(
-            data.get("watermark"),
-            VersionLedger.from_json(newer_int, data.get("ledger")),
-            DeadLetterMemory.from_json(data.get("dead")),
-        )
 
 
 def aligned_windows(
@@ -97,14 +64,14 @@ class ProvincialPetitionSource(HttpPollingSource):
 
     def __init__(self, config: ConnectorConfig, context: SourceContext) -> None:
         super().__init__(config, context)
-        self.state = ProvincialState()
+        self.state = WatermarkState(newer_int)
         self._uncommitted = False  # in-memory state ahead of the last checkpoint
         credentials = f"{self.config.username}:{self.config.password.get_secret_value()}"
         self._auth = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
 
     def load_state(self, states: dict[str, dict[str, Any]]) -> None:
         """Adopt the committed checkpoint."""
-        self.state = ProvincialState.from_json(states.get(self.name))
+        self.state = WatermarkState.from_json(newer_int, states.get(self.name))
 
     async def start_requests(self) -> list[HttpRequest]:
         """Every window from the watermark (or the backfill start) to now."""
@@ -188,7 +155,7 @@ class ProvincialPetitionSource(HttpPollingSource):
             )
         return self._finish(request, state, batch)
 
-    def _finish(self, request: HttpRequest, state: ProvincialState, batch: Batch) -> Page:
+    def _finish(self, request: HttpRequest, state: WatermarkState, batch: Batch) -> Page:
         end: datetime = request.context["to"]
         if request.context["final"]:
             state.watermark = end.strftime(TIME_FORMAT)
