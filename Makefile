@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck unit kafka-up kafka-down clean
+.PHONY: install run test lint typecheck unit kafka-up kafka-down clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,16 +31,22 @@ test: lint typecheck
 unit: install
 	$(BIN)/pytest tests/unit
 
+# The demo: broker, simulators, their connector configs, the daemon (deploy/demo.sh).
 run: install
-	$(BIN)/unionhub kafka up
-	$(BIN)/unionhub topics ensure
-	@echo "broker up on $${UNIONHUB_KAFKA_BOOTSTRAP:-127.0.0.1:9092}, topics ensured; stop it with: $(BIN)/unionhub kafka down"
+	PY=$(BIN)/python deploy/demo.sh
 
 kafka-up: install
 	$(BIN)/unionhub kafka up
 
 kafka-down: install
 	$(BIN)/unionhub kafka down
+
+# Benchmarks (BENCHMARKS.md): starts its own broker on 127.0.0.1:39092 (state in
+# .cache/bench-state), runs every part in one go, prints the table, rewrites BENCHMARKS.md.
+# Pass options with BENCH_ARGS, e.g. make bench BENCH_ARGS="--records 20000 --runs 1".
+bench: install
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

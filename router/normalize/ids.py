@@ -12,7 +12,10 @@ import hmac
 
 
 def _b32(digest: bytes, length: int) -> str:
-    return base64.b32encode(digest).decode("ascii").lower().rstrip("=")[:length]
+    # Only the bytes the first ``length`` characters are made of: the same text,
+    # in half the time for 26 of 52 characters (b32encode is pure Python).
+    needed = digest[: (5 * length + 7) // 8]
+    return base64.b32encode(needed).decode("ascii").lower().rstrip("=")[:length]
 
 
 def digest_id(*parts: str, length: int = 26) -> str:

@@ -1,0 +1,145 @@
+"""Latency at a steady offered load: raw record written -> its dispatch event readable.
+
+``unionhub router run`` runs as its own process. A connector-like writer
+sends ``rate`` records per second for ``seconds`` (a transaction every 50
+ms, as an intake writer commits a page); a read_committed consumer of every
+dispatch topic notes when each report's event becomes readable. A record's
+latency runs from the moment its transaction began (before the connector's
+own commit) to that moment. Versions the router drops (a repeat of a
+version seen) have no event and are not counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from benchmarks.data import RawRecord
+from benchmarks.kafka import delete_namespace, fresh_catalog
+from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv
+from unionhub.kafka.clients import admin_client, transactional_producer
+from unionhub.kafka.topics import TopicCatalog
+
+TICK_S = 0.05
+
+
+@dataclass(frozen=True)
+class LatencyResult:
+    """Latency figures in milliseconds over the events seen."""
+
+    offered_per_s: int
+    seconds: int
+    sent: int
+    measured: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+async def latency(
+    bootstrap: str, records: list[RawRecord], rate: int, seconds: int
+) -> LatencyResult:
+    """Offer ``rate`` records/s for ``seconds`` to a running router; latency percentiles."""
+    catalog = await fresh_catalog(bootstrap, "l")
+    records = records[: rate * seconds]
+    sent_at: dict[tuple[str, str, str], float] = {}
+    seen_at: dict[tuple[str, str, str], float] = {}
+    refs = [record.ref for record in records]
+    process = spawn(
+        unionhub_argv()[0], stage_env(bootstrap, catalog), f"{catalog.namespace}latency"
+    )
+    reader = asyncio.create_task(_read_events(bootstrap, catalog, seen_at))
+    try:
+        producer = transactional_producer(bootstrap, f"{catalog.namespace}latency-writer")
+        await producer.start()
+        try:
+            # Warm up: the first record goes alone; the clock starts once its event is seen.
+            await _write(producer, catalog, records[:1], [refs[0]], sent_at)
+            while refs[0] not in seen_at:
+                if process.poll() is not None:
+                    raise RuntimeError("the router exited; see .cache/bench-logs")
+                await asyncio.sleep(0.05)  # polling our own reader's table
+            per_tick = max(int(rate * TICK_S), 1)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for n, offset in enumerate(range(1, len(records), per_tick)):
+                due = start + n * TICK_S
+                await asyncio.sleep(max(due - loop.time(), 0))  # the offered load's pace
+                chunk = records[offset : offset + per_tick]
+                await _write(producer, catalog, chunk, refs[offset : offset + per_tick], sent_at)
+        finally:
+            await producer.stop()
+        # Let the router finish: stop once no new event arrived for 10 s.
+        last_count, quiet_since = -1, time.perf_counter()
+        while time.perf_counter() - quiet_since < 10 and len(seen_at) < len(sent_at):
+            if len(seen_at) != last_count:
+                last_count, quiet_since = len(seen_at), time.perf_counter()
+            await asyncio.sleep(0.2)  # polling our own reader's table
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+        await asyncio.to_thread(stop, [process])
+        await delete_namespace(bootstrap, catalog)
+    latencies = sorted(
+        (seen_at[ref] - sent_at[ref]) * 1000 for ref in sent_at if ref in seen_at and ref != refs[0]
+    )
+    if not latencies:
+        raise RuntimeError("no dispatch event was seen")
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    return LatencyResult(
+        offered_per_s=rate,
+        seconds=seconds,
+        sent=len(sent_at),
+        measured=len(latencies),
+        p50_ms=statistics.median(latencies),
+        p99_ms=quantiles[98],
+        max_ms=latencies[-1],
+    )
+
+
+async def _write(
+    producer: object,
+    catalog: TopicCatalog,
+    chunk: list[RawRecord],
+    refs: list[tuple[str, str, str]],
+    sent_at: dict[tuple[str, str, str], float],
+) -> None:
+    now = time.perf_counter()
+    for ref in refs:
+        sent_at.setdefault(ref, now)
+    async with producer.transaction():  # type: ignore[attr-defined]
+        futures = [
+            await producer.send(  # type: ignore[attr-defined]
+                catalog.raw(r.channel), r.value, key=r.key, headers=list(r.headers)
+            )
+            for r in chunk
+        ]
+        await asyncio.gather(*futures)
+
+
+async def _read_events(
+    bootstrap: str, catalog: TopicCatalog, seen_at: dict[tuple[str, str, str], float]
+) -> None:
+    async with admin_client(bootstrap) as admin:
+        described = await admin.describe_topics(catalog.dispatch_topics())
+    tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        while True:
+            batches = await consumer.getmany(timeout_ms=100, max_records=5000)
+            now = time.perf_counter()
+            for messages in batches.values():
+                for m in messages:
+                    report = orjson.loads(m.value)["report"]
+                    ref = (report["channel"], report["external_id"], report["version"])
+                    seen_at.setdefault(ref, now)
+    finally:
+        await consumer.stop()

@@ -1,0 +1,174 @@
+"""Throughput of a two-stage router (unionhub's or the Quix Streams peer) over pre-loaded data.
+
+The raw topics of a fresh namespace are loaded first (committed); then the
+two stages start as processes. The clock runs from the first record written
+to ``router_normalized`` (the first record consumed and processed) to the
+moment the dispatch stage's group has committed the last normalized record,
+after the normalize stage's group committed the last raw one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.compare import DispatchOutput
+from benchmarks.data import RawRecord, preload
+from benchmarks.kafka import (
+    REPO_ROOT,
+    Progress,
+    delete_namespace,
+    fresh_catalog,
+    read_committed,
+    wait_for,
+)
+from unionhub.kafka.topics import TopicCatalog
+
+LOG_DIR = REPO_ROOT / ".cache" / "bench-logs"
+SYSTEMS = ("unionhub", "quix")
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One timed run: records, seconds from first consumed to last committed, its output."""
+
+    system: str
+    records: int
+    seconds: float
+    output: DispatchOutput | None
+
+    @property
+    def per_second(self) -> float:
+        """Records processed end to end per second."""
+        return self.records / self.seconds
+
+
+def stage_env(bootstrap: str, catalog: TopicCatalog) -> dict[str, str]:
+    """The environment of a stage process: the benchmark's broker and namespace."""
+    env = dict(os.environ)
+    env.update(
+        UNIONHUB_KAFKA_BOOTSTRAP=bootstrap,
+        UNIONHUB_NAMESPACE=catalog.namespace,
+        UNIONHUB_LOG_FORMAT="json",
+        UNIONHUB_STATE_DIR=str(REPO_ROOT / ".cache" / "bench-state"),
+    )
+    return env
+
+
+def spawn(argv: Sequence[str], env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
+    """Start a stage process, its output to ``.cache/bench-logs/<log_name>.log``."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with (LOG_DIR / f"{log_name}.log").open("wb") as log:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            list(argv), env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
+
+
+def stop(processes: Sequence[subprocess.Popen[bytes]], timeout_s: float = 30.0) -> None:
+    """SIGTERM each process we started, then SIGKILL what is still there after ``timeout_s``."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def unionhub_argv(processes: int = 1) -> list[list[str]]:
+    """``unionhub router run`` in ``processes`` processes (stage 1 spreads over all of them)."""
+    return [[sys.executable, "-m", "unionhub", "router", "run"] for _ in range(processes)]
+
+
+def quix_argv() -> list[list[str]]:
+    """The peer: one Quix application per stage."""
+    return [
+        [sys.executable, "-m", "benchmarks.quix_peer", "normalize"],
+        [sys.executable, "-m", "benchmarks.quix_peer", "dispatch"],
+    ]
+
+
+def groups(system: str, catalog: TopicCatalog) -> tuple[str, str]:
+    """The consumer groups of the normalize and dispatch stages of ``system``."""
+    ns = catalog.namespace
+    if system == "unionhub":
+        return f"{ns}unionhub-router-normalize", f"{ns}unionhub-router-dispatch"
+    return f"{ns}quix-normalize", f"{ns}quix-dispatch"
+
+
+async def run_pipeline(
+    system: str,
+    bootstrap: str,
+    records: list[RawRecord],
+    *,
+    keep_output: bool,
+    processes: int = 1,
+) -> PipelineRun:
+    """Load ``records`` into a fresh namespace, run ``system`` over them, time it.
+
+    ``processes`` is the number of ``unionhub router run`` processes (the peer
+    always runs one process per stage).
+    """
+    catalog = await fresh_catalog(bootstrap, system[0])
+    try:
+        await asyncio.to_thread(preload, bootstrap, catalog, records, f"{catalog.namespace}load")
+        argvs = unionhub_argv(processes) if system == "unionhub" else quix_argv()
+        env = stage_env(bootstrap, catalog)
+        normalize_group, dispatch_group = groups(system, catalog)
+        async with Progress(bootstrap) as progress:
+            raw_ends = await progress.last_records(*catalog.raw_topics())
+            children = [
+                spawn(argv, env, f"{catalog.namespace}{system}-{n}") for n, argv in enumerate(argvs)
+            ]
+            try:
+
+                async def started() -> bool:
+                    _check_alive(children)
+                    return await progress.written(catalog.router_normalized) > 0
+
+                async def normalized() -> bool:
+                    _check_alive(children)
+                    return await progress.group_done(normalize_group, raw_ends)
+
+                first = await wait_for(started, every_s=0.01)
+                await wait_for(normalized)
+                normalized_ends = await progress.last_records(catalog.router_normalized)
+
+                async def dispatched() -> bool:
+                    _check_alive(children)
+                    return await progress.group_done(dispatch_group, normalized_ends)
+
+                last = await wait_for(dispatched)
+            finally:
+                await asyncio.to_thread(stop, children)
+        output = None
+        if keep_output:
+            output = DispatchOutput.of(await read_committed(bootstrap, *catalog.dispatch_topics()))
+        return PipelineRun(system, len(records), last - first, output)
+    finally:
+        await delete_namespace(bootstrap, catalog)
+        for state in (REPO_ROOT / ".cache" / "bench-state").glob(f"quix-{catalog.namespace}*"):
+            shutil.rmtree(state, ignore_errors=True)
+
+
+def _check_alive(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"stage process {' '.join(map(str, process.args))} exited with "  # type: ignore[arg-type]
+                f"{process.returncode}; see {LOG_DIR}"
+            )
+
+
+def log_path(name: str) -> Path:
+    """Where the log of stage process ``name`` goes."""
+    return LOG_DIR / f"{name}.log"

@@ -1,0 +1,323 @@
+"""``make bench``: every figure of the benchmark in one run, printed and written to BENCHMARKS.md.
+
+    .venv/bin/python -m benchmarks.run [--records 200000] [--runs 3] [--rate 2000]
+        [--seconds 60] [--cases 1000000] [--bootstrap HOST:PORT] [--out BENCHMARKS.md]
+
+Without ``--bootstrap`` the benchmark starts its own broker (127.0.0.1:39092,
+state under ``.cache/bench-state``) and stops it at the end, so the ratios are
+measured on one broker, one machine, one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.ceiling import ceiling
+from benchmarks.compare import Comparison, compare
+from benchmarks.connector_rates import ConnectorRate, connector_rates
+from benchmarks.data import scenario_records
+from benchmarks.kafka import REPO_ROOT, bench_broker, bench_settings
+from benchmarks.latency import LatencyResult, latency
+from benchmarks.memory import MemoryResult, memory_and_restore
+from benchmarks.pipeline import PipelineRun, run_pipeline
+
+TARGETS = {
+    "ratio_quix": 1.5,
+    "share_of_ceiling": 0.40,
+    "p99_ms": 250.0,
+    "rss_mb": 500.0,
+    "restore_s": 30.0,
+    "round_timeouts": 2.0,
+}
+
+
+@dataclass
+class Results:
+    """Every figure of one benchmark run."""
+
+    command: str
+    records: int
+    router_processes: int = 1
+    ceilings: dict[str, float] = field(default_factory=dict)
+    runs: dict[str, list[PipelineRun]] = field(default_factory=dict)
+    comparison: Comparison | None = None
+    latency: LatencyResult | None = None
+    memory: MemoryResult | None = None
+    connectors: list[str] = field(default_factory=list)
+    connector_rates: list[ConnectorRate] = field(default_factory=list)
+
+    def median(self, system: str) -> float:
+        """Median records/s of ``system``'s runs."""
+        return statistics.median(run.per_second for run in self.runs[system])
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line (see the module doc)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--records", type=int, default=200_000, help="raw records per run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per system (median)")
+    parser.add_argument(
+        "--peer-runs", type=int, default=None, help="runs of the Quix peer (default: --runs)"
+    )
+    parser.add_argument(
+        "--router-processes",
+        type=int,
+        default=2,
+        help="unionhub router processes (the Quix peer runs two: one per stage)",
+    )
+    parser.add_argument("--rate", type=int, default=2000, help="latency: offered records/s")
+    parser.add_argument("--seconds", type=int, default=60, help="latency: how long")
+    parser.add_argument("--cases", type=int, default=1_000_000, help="memory: cases in state")
+    parser.add_argument("--stations", type=int, default=262, help="legal_stations round")
+    parser.add_argument(
+        "--incidents", type=int, default=2000, help="connectors: scenario size (faults off)"
+    )
+    parser.add_argument("--bootstrap", default=None, help="use this broker instead of our own")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["ceiling", "router", "quix", "latency", "memory", "connectors"],
+    )
+    return parser.parse_args(argv)
+
+
+async def run_all(args: argparse.Namespace, bootstrap: str) -> Results:
+    """Run every selected part against ``bootstrap``."""
+    command = "python -m benchmarks.run " + shlex.join(sys.argv[1:])
+    results = Results(
+        command=command.strip(), records=args.records, router_processes=args.router_processes
+    )
+    say(f"generating {args.records} raw records (seeded scenario, five channels)")
+    records = await asyncio.to_thread(scenario_records, args.records)
+    if "ceiling" not in args.skip:
+        for client in ("aiokafka", "confluent-kafka"):
+            results.ceilings[client] = await ceiling(client, bootstrap, records)
+            say(f"ceiling {client}: {results.ceilings[client]:,.0f} records/s")
+    outputs = {}
+    for system in ("unionhub", "quix"):
+        skip = "router" if system == "unionhub" else "quix"
+        if skip in args.skip:
+            continue
+        results.runs[system] = []
+        runs = args.runs if system == "unionhub" or args.peer_runs is None else args.peer_runs
+        for n in range(runs):
+            run = await run_pipeline(
+                system,
+                bootstrap,
+                records,
+                keep_output=n == 0,
+                processes=args.router_processes,
+            )
+            results.runs[system].append(run)
+            if run.output is not None:
+                outputs[system] = run.output
+            say(f"{system} run {n + 1}: {run.per_second:,.0f} records/s ({run.seconds:.1f} s)")
+    if len(outputs) == 2:
+        results.comparison = compare(outputs["unionhub"], outputs["quix"])
+        say(f"outputs: {results.comparison}")
+    if "latency" not in args.skip:
+        results.latency = await latency(bootstrap, records, args.rate, args.seconds)
+        say(f"latency: {results.latency}")
+    if "memory" not in args.skip:
+        results.memory = await memory_and_restore(bootstrap, records, args.cases)
+        say(f"memory: {results.memory}")
+    if "connectors" not in args.skip:
+        results.connectors = await asyncio.to_thread(legal_stations_round, bootstrap, args.stations)
+        say("legal_stations round: " + " | ".join(results.connectors))
+        results.connector_rates = await connector_rates(bootstrap, args.incidents)
+        say(f"connectors: {results.connector_rates}")
+    return results
+
+
+def legal_stations_round(bootstrap: str, stations: int) -> list[str]:
+    """Run the connectors' own round benchmark (``benchmarks/legal_stations_round.py``)."""
+    env = dict(os.environ, UNIONHUB_KAFKA_BOOTSTRAP=bootstrap, UNIONHUB_LOG_LEVEL="warning")
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [
+            sys.executable,
+            str(REPO_ROOT / "benchmarks" / "legal_stations_round.py"),
+            "--stations",
+            str(stations),
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    # Its log lines go to stdout too: keep the figures only.
+    lines = [
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith(("stations:", "first", "second"))
+    ]
+    if done.returncode != 0:
+        lines.append(f"failed with exit code {done.returncode}: {done.stderr.strip()[-300:]}")
+    return lines
+
+
+def say(text: str) -> None:
+    """Progress on stderr (the table goes to stdout)."""
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
+
+
+def table(results: Results) -> str:
+    """The figures as a Markdown table, with targets and whether each is met."""
+    rows: list[tuple[str, str, str]] = []
+    for client, rate in results.ceilings.items():
+        rows.append((f"ceiling, {client} (1 hop, EOS)", f"{rate:,.0f} records/s", ""))
+    for system, runs in results.runs.items():
+        each = ", ".join(f"{r.per_second:,.0f}" for r in runs)
+        label = (
+            f"unionhub router, {results.router_processes} process(es)"
+            if system == "unionhub"
+            else "Quix Streams peer, 2 processes"
+        )
+        rows.append(
+            (
+                f"{label} (median of {len(runs)})",
+                f"{results.median(system):,.0f} records/s",
+                f"runs: {each}",
+            )
+        )
+    if "unionhub" in results.runs and "quix" in results.runs:
+        ratio = results.median("unionhub") / results.median("quix")
+        rows.append(("unionhub / Quix Streams", f"{ratio:.2f} x", _target(ratio >= 1.5, ">= 1.5")))
+    if "unionhub" in results.runs and "aiokafka" in results.ceilings:
+        share = results.median("unionhub") / results.ceilings["aiokafka"]
+        rows.append(
+            ("unionhub / ceiling (aiokafka)", f"{share:.0%}", _target(share >= 0.4, ">= 40%"))
+        )
+    if results.comparison is not None:
+        c = results.comparison
+        rows.append(
+            (
+                "same dispatch output (order-independent)",
+                "yes" if c.canonical_equal else f"NO ({c.canonical_differences} differ)",
+                f"events {c.events[0]} / {c.events[1]}; exact (case_id, event_type, report) "
+                f"multiset {'equal' if c.exact_equal else f'differs in {c.exact_differences}'}",
+            )
+        )
+    if results.latency is not None:
+        lat = results.latency
+        rows.append(
+            (
+                f"latency at {lat.offered_per_s:,}/s for {lat.seconds} s, p50 / p99 / max",
+                f"{lat.p50_ms:,.0f} / {lat.p99_ms:,.0f} / {lat.max_ms:,.0f} ms",
+                _target(lat.p99_ms <= 250, "p99 <= 250 ms")
+                + f"; {lat.measured} of {lat.sent} events",
+            )
+        )
+    if results.memory is not None:
+        mem = results.memory
+        rows.append(
+            (
+                f"router RSS with {mem.cases:,} cases",
+                f"{mem.rss_mb:,.0f} MB",
+                _target(mem.rss_mb <= 500, "<= 500 MB") + f"; changelog {mem.changelog_mb:,.0f} MB",
+            )
+        )
+        rows.append(
+            (
+                "restore on restart (start -> first event)",
+                f"{mem.restore_s:.1f} s",
+                _target(mem.restore_s <= 30, "<= 30 s")
+                + f"; stage ready after {mem.ready_s:.1f} s",
+            )
+        )
+    rows.extend(("legal_stations round", line, "") for line in results.connectors)
+    rows.extend(
+        (
+            f"connector {rate.channel}, faults off",
+            f"{rate.per_second:,.0f} records/s",
+            f"{rate.records} records in {rate.rounds} round(s), {rate.seconds:.2f} s",
+        )
+        for rate in results.connector_rates
+    )
+    out = ["| figure | value | notes |", "|---|---|---|"]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(out)
+
+
+def _target(met: bool, text: str) -> str:
+    return f"target {text}: {'met' if met else 'MISSED'}"
+
+
+def machine() -> str:
+    """Cores, memory and platform of this machine."""
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    return (
+        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"{mem_kb / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+NOTES_HEADING = "\n## Notes"
+
+
+def write_markdown(results: Results, path: Path, bootstrap: str) -> None:
+    """BENCHMARKS.md: date, machine, command, the table; a ``## Notes`` section is kept."""
+    previous = path.read_text() if path.exists() else ""
+    notes = previous[previous.index(NOTES_HEADING) :] if NOTES_HEADING in previous else ""
+    path.write_text(
+        "\n".join(
+            [
+                "# Benchmarks",
+                "",
+                f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
+                f"Broker: the project's local Kafka broker ({bootstrap}), single node.",
+                f"Command: `{results.command}` ({results.records:,} raw records per run).",
+                "",
+                table(results),
+                "",
+            ]
+        )
+        + notes
+    )
+
+
+async def main_async(args: argparse.Namespace) -> Results:
+    """Run against ``--bootstrap``, or against our own broker for the duration."""
+    if args.bootstrap:
+        results = await run_all(args, args.bootstrap)
+        bootstrap = args.bootstrap
+    else:
+        settings = bench_settings()
+        async with bench_broker(settings) as bootstrap:
+            results = await run_all(args, bootstrap)
+    print(table(results))
+    write_markdown(results, args.out, bootstrap)
+    return results
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM as Ctrl-C: stage processes are stopped on the way out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``make bench``."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    asyncio.run(main_async(parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
