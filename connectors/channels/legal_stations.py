@@ -136,6 +136,7 @@ class LegalStationsSource(HttpPollingSource):
         self.stations: dict[str, Station] = {}
         self.station_states: dict[str, StationState] = {}
         self.breakers: dict[str, CircuitBreaker] = {}
+        self.station_records: dict[str, int] = {}  # records committed, per station
         self._registry_read_at: float | None = None
         self.last_round_s: float | None = None
 
@@ -344,6 +345,9 @@ class LegalStationsSource(HttpPollingSource):
 
         def adopt() -> None:
             self.station_states[station.station_id] = state
+            self.station_records[station.station_id] = self.station_records.get(
+                station.station_id, 0
+            ) + len(batch.records)
 
         follow = []
         # A "next" pointing back at this page would page forever: the next poll resumes.

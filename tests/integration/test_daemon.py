@@ -218,6 +218,7 @@ async def test_daemon_runs_added_connector_pauses_and_removes_it(
             "unionhub_router_state_size",
             "unionhub_dispatch_events",
             "unionhub_station_breaker_open",
+            "unionhub_station_records",
         ):
             assert name in families, name
         events = [
@@ -258,7 +259,7 @@ async def test_daemon_runs_added_connector_pauses_and_removes_it(
 async def test_daemon_keeps_running_when_a_connector_or_a_station_fails(
     settings: Settings, topics: TopicCatalog, tmp_path: Path
 ) -> None:
-    options = SimulatorOptions(seed=12, incidents=10, speed=1000, fault_rate=0.0, stations=11)
+    options = SimulatorOptions(seed=12, incidents=20, speed=1000, fault_rate=0.0, stations=11)
     async with start_simulators(options) as sims, running_daemon(settings, tmp_path) as daemon:
         sims.release_all()
         always_open = [s for s in sims.scenario.stations if s.opens_at is None and not s.closes_at]
@@ -305,7 +306,14 @@ async def test_daemon_keeps_running_when_a_connector_or_a_station_fails(
             _, text = await daemon.call("GET", "/metrics", token=None)
             failed = station_samples(text, "unionhub_station_failed_rounds_total")
             last = station_samples(text, "unionhub_station_last_success_timestamp_seconds")
-            return failed.get(down, 0) >= 1 and up in last and down not in last
+            pulled = station_samples(text, "unionhub_station_records_total")
+            return (
+                failed.get(down, 0) >= 1
+                and up in last
+                and down not in last
+                and pulled.get(down) == 0
+                and sum(pulled.values()) > 0
+            )
 
         await eventually(stations_reported, timeout_s=20)
         status, _ = await daemon.call("GET", "/healthz", token=None)

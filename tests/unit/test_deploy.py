@@ -355,7 +355,8 @@ def test_k8s_deployment_serves_8083_with_probes_as_non_root() -> None:
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert {"name": "http", "containerPort": 8083} in container["ports"]
-    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     refs = {next(iter(source.values()))["name"] for source in container["envFrom"]}

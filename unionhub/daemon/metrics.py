@@ -104,15 +104,21 @@ class DaemonCollector(Collector):
             "Unix time of the end of the last round in which the station's poll succeeded",
             labels=labels,
         )
+        pulled = CounterMetricFamily(
+            "unionhub_station_records",
+            "Records pulled from a station and committed to intake.raw",
+            labels=labels,
+        )
         for connector, views in sorted(self._supervisor.stations.views.items()):
             for station, view in sorted(views.items()):
                 values = [connector, station]
+                pulled.add_metric(values, float(view.records))
                 open_.add_metric(values, float(view.breaker_open))
                 failures.add_metric(values, float(view.consecutive_failures))
                 errors.add_metric(values, float(view.failed_rounds))
                 if view.last_success_at is not None:
                     last.add_metric(values, view.last_success_at.timestamp())
-        yield from (open_, failures, errors, last)
+        yield from (open_, failures, errors, last, pulled)
 
     def _router(self) -> Iterator[Metric]:
         status = self._router_status()

@@ -19,6 +19,7 @@ class StationView:
     """What the daemon knows of one station."""
 
     last_success_at: datetime | None = None
+    records: int = 0
     failed_rounds: int = 0
     breaker_open: bool = False
     consecutive_failures: int = 0
@@ -40,8 +41,10 @@ class StationObserver:
         last_round = getattr(source, "last_round_s", None)
         round_ended = last_round is not None and last_round != self._rounds.get(connector)
         self._rounds[connector] = last_round
+        records = getattr(source, "station_records", {})
         for station, breaker in breakers.items():
             view = views.setdefault(str(station), StationView())
+            view.records = int(records.get(station, 0))
             failures = int(getattr(breaker, "failures", 0))
             view.breaker_open = str(getattr(breaker, "state", "")) == "OPEN"
             view.consecutive_failures = failures
