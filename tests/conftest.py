@@ -9,7 +9,8 @@ broker without seeing each other's data.
 from __future__ import annotations
 
 import os
-import uuid
+import secrets
+import string
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -47,8 +48,12 @@ async def kafka_bootstrap(base_settings: Settings) -> AsyncIterator[str]:
 
 @pytest.fixture
 def namespace() -> str:
-    """A topic/group/transactional-id prefix unique to this test."""
-    return f"t{uuid.uuid4().hex[:10]}."
+    """A topic/group/transactional-id prefix unique to this test.
+
+    Letters only: a hex id can be a run of digits that the PII scanners of the
+    tests rightly take for a phone number when it shows up in a log line.
+    """
+    return "t" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(12)) + "."
 
 
 @pytest.fixture
