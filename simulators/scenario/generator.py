@@ -23,6 +23,7 @@ import csv
 import io
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -671,6 +672,28 @@ class ScenarioGenerator:
     def _live_ok(self, s: int) -> bool:
         return s < LIVE_SPAN_S
 
+    def _progression(
+        self, s: int, steps: tuple[str, ...], stop_p: float, backlog_gap_s: int
+    ) -> Iterator[tuple[int, str, datetime]]:
+        """(index, step, time) of a record's successive statuses, at strictly rising seconds.
+
+        Each step after the first happens with probability ``1 - stop_p``, later by
+        up to ``backlog_gap_s`` (minutes when live), and only while the scenario lasts.
+        """
+        last: datetime | None = None
+        for i, step in enumerate(steps):
+            if i > 0:
+                if self.rng.random() < stop_p:
+                    return
+                s = self._later(s, backlog_gap_s)
+                if not self._live_ok(s):
+                    return
+            t = self.clock.at(s)
+            if last is not None and t <= last:
+                t = last + timedelta(seconds=1)
+            last = t
+            yield i, step, t
+
     def _emit_appeal(self, r: _Report, incident: str) -> None:
         rng = self.rng
         t0 = self.clock.at(r.s)
@@ -762,19 +785,8 @@ class ScenarioGenerator:
             "handle_result": "",
             "satisfaction": "",
         }
-        s = r.s + rng.randrange(20, 600)
-        last: datetime | None = None
-        for i, status in enumerate(("待派单", "已派单", "处理中", "已办结")):
-            if i > 0:
-                if rng.random() < 0.3:
-                    break
-                s = self._later(s, 2 * 86400)
-                if not self._live_ok(s):
-                    break
-            t = self.clock.at(s)
-            if last is not None and t <= last:
-                t = last + timedelta(seconds=1)
-            last = t
+        steps = ("待派单", "已派单", "处理中", "已办结")
+        for _, status, t in self._progression(r.s + rng.randrange(20, 600), steps, 0.3, 2 * 86400):
             record = base | {"update_time": plain_cst(t), "status": status}
             if status == "已办结":
                 result = "已协调企业支付，工人确认" if rng.random() < 0.6 else "已告知仲裁途径"
@@ -867,19 +879,9 @@ class ScenarioGenerator:
             "workers": r.people_involved,
             "lawyer": None,
         }  # fmt: skip
-        s = r.s
-        last: datetime | None = None
-        for i, stage in enumerate(("咨询", "调解", "仲裁", "结案")):
-            if i > 0:
-                if rng.random() < 0.35:
-                    break
-                s = self._later(s, 3 * 86400)
-                if not self._live_ok(s):
-                    break
-            t = self.clock.at(s)
-            if last is not None and t <= last:
-                t = last + timedelta(seconds=1)
-            last = t
+        for i, stage, t in self._progression(
+            r.s, ("咨询", "调解", "仲裁", "结案"), 0.35, 3 * 86400
+        ):
             record = base | {
                 "updated_at": iso_cst(t),
                 "stage": stage,
