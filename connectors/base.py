@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -189,12 +189,8 @@ class PollingSource(Source):
         """As :meth:`Source.health`, with what the writer committed."""
         base = super().health()
         counters = self.writer.counters
-        return SourceHealth(
-            name=base.name,
-            channel=base.channel,
-            state=base.state,
-            last_success_at=base.last_success_at,
-            last_error=base.last_error,
+        return replace(
+            base,
             records_written=counters.records,
             dead_letters_written=counters.dead_letters,
             detail={"transactions": counters.transactions, "failed": counters.failures},
