@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck unit kafka-up kafka-down clean bench
+.PHONY: install run test lint typecheck unit kafka-up kafka-down clean bench chaos
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ kafka-down: install
 bench: install
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The chaos run (README "Chaos run"): the daemon SIGKILLed 10 times, the broker restarted,
+# upstream storms, then the checker and the leak scan; exits non-zero on any loss,
+# duplicate or leak. Its own broker on 127.0.0.1:29092 (state in .cache/chaos-state),
+# logs in .cache/chaos-run. CHAOS_ARGS="--short" is the CI version; see --help.
+chaos: install
+	$(BIN)/python -m chaos.run $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -26,6 +26,10 @@ from simulators.servers.petition_window import PetitionWindow
 from simulators.servers.provincial import PREFIX as PROVINCIAL_PREFIX
 from simulators.servers.provincial import Provincial
 from simulators.servers.state import ServerState
+from simulators.servers.storms import Storm, check_storm, storm_middleware
+
+# Which channel's OAuth tokens die with each credential (the others have no tokens).
+TOKEN_CHANNEL_OF = {"citizen_client_secret": Channel.CITIZEN_APP.value}
 
 
 def make_credentials(seed: int) -> dict[str, str]:
@@ -104,6 +108,7 @@ class Simulators:
     def __init__(self, state: ServerState, legal: LegalStations) -> None:
         self._state = state
         self._legal = legal
+        self._rotations = 0
         self.connector_configs: dict[str, dict[str, object]] = {}
 
     @property
@@ -152,6 +157,40 @@ class Simulators:
         else:
             self._state.torn_batches.discard(batch_id)
 
+    def storm(self, channel: str, kind: str, rate: float = 1.0) -> None:
+        """Hit a share ``rate`` of ``channel``'s requests with ``kind`` until :meth:`end_storm`.
+
+        Kinds: ``http_5xx``, ``http_429``, ``drop``, ``hang``, and ``torn``
+        (petition_window downloads only). A new storm on a channel replaces its
+        current one. Counted in :meth:`fault_counts` as ``<channel>.storm_<kind>``.
+        """
+        storm = Storm(kind, rate)
+        check_storm(channel, storm)
+        self._state.storms[channel] = storm
+
+    def end_storm(self, channel: str) -> None:
+        """Let ``channel`` answer normally again (faults at the set rate only)."""
+        self._state.storms.pop(channel, None)
+
+    def rotate_secret(self, key: str) -> str:
+        """Replace credential ``key`` (e.g. ``citizen_client_secret``) by a new one; return it.
+
+        The upstream refuses the old value from now on, and every OAuth token
+        issued with it is revoked, as when an operator rotates a client secret.
+        ``connector_configs`` carry the new value.
+        """
+        if key not in self._state.credentials:
+            raise ValueError(f"no credential named {key!r}")
+        self._rotations += 1
+        rng = random.Random(f"rotation-{self._state.credentials[key]}-{self._rotations}")
+        secret = f"{key[:2]}-{rng.getrandbits(64):016x}"
+        self._state.credentials[key] = secret
+        channel = TOKEN_CHANNEL_OF.get(key)
+        if channel is not None and channel in self._state.token_stores:
+            self._state.token_stores[channel].revoke_all()
+        self.connector_configs = connector_configs(self.base_url, self._state.credentials)
+        return secret
+
     def clear_station_override(self, station_id: str) -> None:
         """Let ``station_id`` follow the fault schedule again."""
         self._state.station_overrides.pop(station_id, None)
@@ -163,7 +202,7 @@ class Simulators:
 
 def build_app(state: ServerState) -> tuple[web.Application, LegalStations]:
     """The aiohttp application serving all five channels."""
-    app = web.Application()
+    app = web.Application(middlewares=[storm_middleware(state)])
     legal = LegalStations(state)
     for server in (
         CitizenApp(state),

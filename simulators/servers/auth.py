@@ -56,6 +56,10 @@ class TokenStore:
         """Expire ``token`` now (a simulated early expiry)."""
         self._expiry.pop(token, None)
 
+    def revoke_all(self) -> None:
+        """Expire every token issued so far (the client secret was rotated)."""
+        self._expiry.clear()
+
 
 class NonceRegistry:
     """Nonces seen within the timestamp window; a nonce may never be used twice."""

@@ -34,6 +34,7 @@ class CitizenApp:
     def __init__(self, state: ServerState) -> None:
         self.state = state
         self.tokens = TokenStore()
+        state.token_stores[CHANNEL] = self.tokens
         self.log = sorted(
             (v for v in state.scenario.versions if v.channel == Channel.CITIZEN_APP),
             key=lambda v: (v.at, v.external_id, v.version),

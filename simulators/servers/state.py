@@ -6,11 +6,16 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from simulators.scenario.model import Scenario
 from simulators.servers.faults import FaultInjector
+
+if TYPE_CHECKING:
+    from simulators.servers.auth import TokenStore
+    from simulators.servers.storms import Storm
 
 HANG_S = 60.0  # how long a "hanging" upstream keeps a request open (past any client timeout)
 
@@ -28,6 +33,8 @@ class ServerState:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     station_overrides: dict[str, str | None] = field(default_factory=dict)
     torn_batches: set[str] = field(default_factory=set)
+    storms: dict[str, Storm] = field(default_factory=dict)  # channel -> its current storm
+    token_stores: dict[str, TokenStore] = field(default_factory=dict)  # channel -> OAuth tokens
 
     def now(self) -> datetime:
         """The wall clock (UTC)."""

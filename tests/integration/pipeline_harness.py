@@ -14,9 +14,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from aiokafka import TopicPartition
-
+from chaos.connectors import write_connector_configs
+from chaos.kafka import past_last_records
+from chaos.scan import pii_terms
 from checker import CheckReport, Expectations, check, read_observed
 from router.app import dispatch_stage_config, normalize_stage_config
 from simulators import Simulators
@@ -27,34 +27,11 @@ from tests.integration.router_stage_main import (
     stop_gently,
     wait_committed,
 )
-from tests.kafka_helpers import eventually, read_to_end
+from tests.kafka_helpers import eventually
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
 
 DRAIN_TIMEOUT_S = 300.0  # generous: a 2-core CI box, with faults and router failovers
-POLL_INTERVAL_S = 1.0  # connectors poll fast: the live hour lasts seconds at high speed
-
-
-def write_connector_configs(sims: Simulators, out: Path) -> list[Path]:
-    """The simulators' connector configs as YAML files, polling every ``POLL_INTERVAL_S``."""
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for channel, config in sims.connector_configs.items():
-        tuned = dict(config, poll_interval_s=POLL_INTERVAL_S)
-        if "request_timeout_s" in tuned:
-            tuned["request_timeout_s"] = 2  # a hanging station costs a round this long
-        path = out / f"{channel}.yaml"
-        path.write_text(yaml.safe_dump(tuned, allow_unicode=True), "utf-8")
-        paths.append(path)
-    return paths
-
-
-def pii_terms(sims: Simulators) -> list[str]:
-    """Every normalised ID number and phone number of the scenario's reports."""
-    terms: set[str] = set()
-    for report in sims.scenario.truth.reports.values():
-        terms.update(t for t in (report.id_number, report.phone) if t)
-    return sorted(terms)
 
 
 @dataclass
@@ -125,9 +102,9 @@ class Pipeline:
         assert self.intake is not None
         assert await asyncio.to_thread(stop_gently, self.intake) == 0, "intake stops cleanly"
         bootstrap = self.settings.kafka_bootstrap
-        raw = await _past_last_records(bootstrap, *self.topics.raw_topics())
+        raw = await past_last_records(bootstrap, *self.topics.raw_topics())
         await wait_committed(bootstrap, normalize_stage_config(self.settings).group_id, raw)
-        normalized = await _past_last_records(bootstrap, self.topics.router_normalized)
+        normalized = await past_last_records(bootstrap, self.topics.router_normalized)
         await wait_committed(bootstrap, dispatch_stage_config(self.settings).group_id, normalized)
         return await self.check(live=live)
 
@@ -140,16 +117,3 @@ class Pipeline:
     def log_text(self) -> str:
         """Everything the processes wrote to stdout and stderr."""
         return "\n".join(p.read_text("utf-8", errors="replace") for p in self.logs if p.exists())
-
-
-async def _past_last_records(bootstrap: str, *topics: str) -> dict[TopicPartition, int]:
-    """Per partition, the offset after its last committed record: what a consumer commits.
-
-    Not the end offset: a transaction's commit marker takes an offset no
-    consumer ever commits past.
-    """
-    ends: dict[TopicPartition, int] = {}
-    for record in await read_to_end(bootstrap, *topics):
-        tp = TopicPartition(record.topic, record.partition)
-        ends[tp] = max(ends.get(tp, 0), record.offset + 1)
-    return ends

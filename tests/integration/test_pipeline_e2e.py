@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from chaos.scan import pii_terms
 from checker import CheckReport, read_observed
 from checker.events import parse_event
 from router.app import normalize_stage_config
 from simulators import SimulatorOptions, Simulators, start_simulators
-from tests.integration.pipeline_harness import Pipeline, pii_terms
+from tests.integration.pipeline_harness import Pipeline
 from tests.integration.router_stage_main import Tail, drop_namespace, group_state, reap_spawned
 from tests.kafka_helpers import eventually
 from unionhub.kafka.topics import TopicCatalog

@@ -1,0 +1,220 @@
+"""The seeded driver: executes a :class:`~chaos.plan.Plan` while data flows.
+
+Kills and broker restarts never overlap (one lock): a daemon killed while the
+broker is down would only test the daemon's start-up, not its recovery. A
+watchdog restarts a daemon that exits on its own and counts it (it should
+never happen: the daemon must ride out a broker restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from chaos.connectors import tuned_configs, with_secret_files
+from chaos.daemon import AdminApi, DaemonProcess
+from chaos.plan import Plan, StormWindow
+from chaos.waiting import wait_until
+from simulators import Simulators
+from simulators.servers.legal_stations import DOWN_MODES
+from unionhub.kafka.broker import LocalBroker, answers
+
+log = structlog.get_logger(__name__)
+
+START_TIMEOUT_S = 180.0  # a daemon starting on a busy 2-core box, or a broker coming back
+SECRET_FAIL_TIMEOUT_S = 60.0  # the citizen connector notices the rotated secret within this
+STORM_BITE_TIMEOUT_S = 120.0  # a storm lasts past its window until it has hit a request
+ROTATED_KEY = "citizen_client_secret"
+CITIZEN = "citizen_app"
+
+
+@dataclass
+class Tally:
+    """What the driver did."""
+
+    kills: int = 0
+    broker_restarts: int = 0
+    storms: Counter[str] = field(default_factory=Counter)  # "<channel>.<kind>" -> windows
+    stations_forced_down: int = 0
+    secret_rotations: int = 0
+    connector_failed_on_old_secret: bool = False
+    secret_fixed_by_admin: bool = False
+    daemon_exits: int = 0  # exits nobody caused
+
+
+class Driver:
+    """Runs the plan against the daemon, the broker and the simulators."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        sims: Simulators,
+        daemon: DaemonProcess,
+        admin: AdminApi,
+        broker: LocalBroker,
+        secrets_dir: Path,
+    ) -> None:
+        self._plan = plan
+        self._sims = sims
+        self._daemon = daemon
+        self._admin = admin
+        self._broker = broker
+        self._secrets_dir = secrets_dir
+        self._exclusive = asyncio.Lock()  # a kill and a broker restart never overlap
+        self._start = 0.0
+        self.tally = Tally()
+        self.connectors: list[str] = []  # names registered by :meth:`run`
+
+    async def start_daemon(self) -> None:
+        """Start an incarnation and wait until it answers ``/healthz``."""
+        self._daemon.start()
+        await wait_until(self._admin.healthy, "the daemon answers /healthz", START_TIMEOUT_S)
+
+    async def register_connectors(self) -> list[str]:
+        """Store every channel's connector config through the admin API; their names."""
+        names = []
+        for config in tuned_configs(self._sims).values():
+            name = str(config["name"])
+            stored = with_secret_files(config, self._secrets_dir)
+            await self._put(name, stored)
+            names.append(name)
+        return names
+
+    async def _put(self, name: str, config: dict[str, Any]) -> None:
+        async def stored() -> bool:
+            return await self._admin.put_config(name, config)
+
+        await wait_until(stored, f"the admin API stores {name}", START_TIMEOUT_S)
+
+    async def run(self) -> Tally:
+        """Register the connectors, execute every step of the plan; return when all are done.
+
+        The steps start first, so a storm due at 0 s already blows when the
+        connectors make their first requests (the backlog's downloads).
+        """
+        self._start = asyncio.get_running_loop().time()
+        stop_watch = asyncio.Event()
+        watchdog = asyncio.create_task(self._watch(stop_watch))
+        steps = [
+            asyncio.create_task(step)
+            for step in (
+                self._kills(),
+                *(self._broker_restart(at) for at in self._plan.broker_restarts),
+                *(self._storm(window) for window in self._plan.storms),
+                self._stations_down(self._plan.stations_down),
+                self._rotate_secret(self._plan.secret_rotation_at_s),
+            )
+        ]
+        try:
+            await asyncio.sleep(0)  # let the steps due at once begin before any connector
+            self.connectors = await self.register_connectors()
+            await asyncio.gather(*steps)
+        finally:
+            for step in steps:
+                step.cancel()
+            await asyncio.gather(*steps, return_exceptions=True)
+            stop_watch.set()
+            await watchdog
+        return self.tally
+
+    async def _at(self, at_s: float) -> None:
+        """Wait for a moment of the schedule (a schedule, not a synchronisation)."""
+        delay = self._start + at_s - asyncio.get_running_loop().time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _kills(self) -> None:
+        for at_s in self._plan.kills:
+            await self._at(at_s)
+            async with self._exclusive:
+                if not self._daemon.running:
+                    continue  # the watchdog restarts it
+                await self._daemon.kill()
+                self.tally.kills += 1
+                log.info("chaos: daemon killed", kills=self.tally.kills)
+                await self.start_daemon()
+
+    async def _broker_restart(self, at_s: float) -> None:
+        await self._at(at_s)
+        async with self._exclusive:
+            log.info("chaos: stopping the broker")
+            await self._broker.down()
+            if await answers(self._broker.bootstrap):
+                raise RuntimeError(
+                    f"a broker still answers on {self._broker.bootstrap} once ours stopped"
+                )
+            await self._broker.up(timeout_s=START_TIMEOUT_S)
+            self.tally.broker_restarts += 1
+            log.info("chaos: broker back")
+
+    async def _storm(self, window: StormWindow) -> None:
+        await self._at(window.at_s)
+        self._sims.storm(window.channel, window.kind, window.rate)
+        self.tally.storms[f"{window.channel}.{window.kind}"] += 1
+        await asyncio.sleep(window.for_s)  # how long the storm lasts: part of the schedule
+        fault = f"{window.channel}.storm_{window.kind}"
+
+        async def bitten() -> bool:
+            return self._sims.fault_counts().get(fault, 0) > 0
+
+        try:  # a storm that has not hit a single request yet lasts until it has
+            await wait_until(bitten, f"the {fault} storm hits a request", STORM_BITE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("chaos: a storm hit no request", storm=fault)
+        self._sims.end_storm(window.channel)
+
+    async def _stations_down(self, window: StormWindow) -> None:
+        await self._at(window.at_s)
+        stations = sorted(s.station_id for s in self._sims.scenario.stations)
+        rng = random.Random(f"chaos-stations-{self._plan.duration_s}-{len(stations)}")  # noqa: S311 - a seeded schedule
+        down = rng.sample(stations, round(len(stations) * window.rate))
+        for i, station in enumerate(down):
+            self._sims.set_station_down(station, DOWN_MODES[i % len(DOWN_MODES)])
+        self.tally.stations_forced_down += len(down)
+        await asyncio.sleep(window.for_s)  # the outage's length: part of the schedule
+        for station in down:
+            self._sims.clear_station_override(station)
+
+    async def _rotate_secret(self, at_s: float) -> None:
+        """Rotate the citizen_app secret upstream; once the connector fails, PUT the new one."""
+        await self._at(at_s)
+        self._sims.rotate_secret(ROTATED_KEY)
+        self.tally.secret_rotations += 1
+        config = tuned_configs(self._sims)[CITIZEN]
+        name = str(config["name"])
+
+        async def failed() -> bool:
+            return await self._admin.state(name) == "FAILED"
+
+        try:
+            await wait_until(failed, f"{name} fails on the old secret", SECRET_FAIL_TIMEOUT_S)
+            self.tally.connector_failed_on_old_secret = True
+        except TimeoutError:
+            log.warning("chaos: connector never showed FAILED after the rotation", connector=name)
+        tag = f".rotated{self.tally.secret_rotations}"
+        await self._put(name, with_secret_files(config, self._secrets_dir, tag))
+
+        async def running() -> bool:
+            return await self._admin.state(name) == "RUNNING"
+
+        await wait_until(running, f"{name} runs with the new secret", START_TIMEOUT_S)
+        self.tally.secret_fixed_by_admin = True
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        """Restart a daemon that exited on its own (counted), until ``stop``."""
+        while not stop.is_set():
+            async with self._exclusive:
+                if not self._daemon.running:
+                    self.tally.daemon_exits += 1
+                    log.warning("chaos: the daemon exited", code=self._daemon.exit_code())
+                    await self.start_daemon()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            except TimeoutError:
+                continue

@@ -1,0 +1,215 @@
+"""``python -m chaos.run``: the chaos run, end to end; exits 0 only if nothing was lost or doubled.
+
+Starts its own broker (``--bootstrap``, default 127.0.0.1:29092, state under
+``.cache/chaos-state``: the run stops and restarts it), the simulators in this
+process (faults on, the live hour spread over ``--duration-s``), and the
+daemon as a subprocess; the seeded driver kills it, restarts the broker and
+storms the upstreams; then everything is released, the pipeline drains, the
+checker judges every topic, and every log and non-restricted topic is scanned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import shutil
+import socket
+import string
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from chaos.connectors import secret_values
+from chaos.daemon import REPO_ROOT, AdminApi, DaemonProcess, daemon_environment
+from chaos.drain import Judge, pause_connectors, wait_accounted_for, wait_router_idle
+from chaos.driver import Driver
+from chaos.kafka import delete_namespace
+from chaos.plan import make_plan
+from chaos.report import ChaosReport
+from chaos.scan import ScanResult, pii_terms, scan_logs, scan_topics
+from checker import Expectations
+from simulators import SimulatorOptions, start_simulators
+from simulators.export import write_expectations
+from unionhub.kafka.broker import LocalBroker, answers
+from unionhub.kafka.clients import admin_client
+from unionhub.kafka.topics import TopicCatalog, ensure_topics
+from unionhub.settings import Settings
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:29092"
+RUN_DIRS = ("logs", "secrets", "daemon-state")  # what a run writes under --out, with expected.json
+DRAIN_TIMEOUT_S = 600.0  # generous: a 2-core box with other work on it
+
+
+@dataclass(frozen=True)
+class ChaosOptions:
+    """One chaos run's knobs (see ``--help``)."""
+
+    seed: int = 8
+    incidents: int = 400
+    kills: int = 10
+    broker_restarts: int = 1
+    duration_s: float = 180.0
+    fault_rate: float = 0.05
+    out: Path = REPO_ROOT / ".cache" / "chaos-run"
+    bootstrap: str = DEFAULT_BOOTSTRAP
+    state_dir: Path = REPO_ROOT / ".cache" / "chaos-state"
+    kafka_heap: str = "1g"
+
+    @classmethod
+    def short(cls, **overrides: Any) -> ChaosOptions:
+        """The CI version: a small scenario, 3 kills, one broker restart, every storm briefly."""
+        return replace(cls(incidents=100, kills=3, duration_s=45.0), **overrides)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_chaos(options: ChaosOptions) -> ChaosReport:
+    """The whole run; its figures (the caller decides what to do with a failure)."""
+    started = time.monotonic()
+    # Letters only: no random id may read as a phone number to a PII scanner.
+    namespace = "chaos" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(8)) + "."
+    settings = Settings(
+        kafka_bootstrap=options.bootstrap,
+        state_dir=options.state_dir,
+        kafka_heap=options.kafka_heap,
+        namespace=namespace,
+    )
+    _clear_previous_run(options.out)
+    broker = LocalBroker(settings)
+    if broker.running_pid() is None and await answers(settings.kafka_bootstrap):
+        raise RuntimeError(
+            f"{settings.kafka_bootstrap} is taken: the chaos run needs its own broker"
+        )
+    await broker.up(timeout_s=180)
+    try:
+        async with admin_client(settings.kafka_bootstrap) as admin:
+            await ensure_topics(admin, TopicCatalog(namespace).specs())
+        report = await _run_with_broker(options, settings, broker)
+    finally:
+        if await _answers(broker):
+            await delete_namespace(settings.kafka_bootstrap, namespace)
+        await broker.down()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _clear_previous_run(out: Path) -> None:
+    """Remove what an earlier run left in ``out``, so the scan reads this run's logs only.
+
+    Only the run's own files: ``out`` may be a directory that holds other things.
+    """
+    for name in (*RUN_DIRS, "expected.json"):
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+async def _answers(broker: LocalBroker) -> bool:
+    return (await broker.status()).answering
+
+
+async def _run_with_broker(
+    options: ChaosOptions, settings: Settings, broker: LocalBroker
+) -> ChaosReport:
+    sim_options = SimulatorOptions(
+        seed=options.seed,
+        incidents=options.incidents,
+        speed=3600.0 / options.duration_s,
+        fault_rate=options.fault_rate,
+    )
+    async with start_simulators(sim_options) as sims:
+        expectations = Expectations.load(write_expectations(sims, options.out))
+        handed_out = set(secret_values(sims))
+        admin_token = secrets.token_urlsafe(24)
+        pseudonym_key = secrets.token_urlsafe(24)
+        port = free_port()
+        environment = daemon_environment(
+            bootstrap=settings.kafka_bootstrap,
+            namespace=settings.namespace,
+            http_port=port,
+            admin_token=admin_token,
+            pseudonym_key=pseudonym_key,
+            secrets_dir=options.out / RUN_DIRS[1],
+            state_dir=options.out / RUN_DIRS[2],
+        )
+        daemon = DaemonProcess(environment, options.out / RUN_DIRS[0])
+        admin = AdminApi(f"http://127.0.0.1:{port}", admin_token)
+        plan = make_plan(options.seed, options.duration_s, options.kills, options.broker_restarts)
+        driver = Driver(plan, sims, daemon, admin, broker, options.out / RUN_DIRS[1])
+        try:
+            await driver.start_daemon()
+            tally = await driver.run()
+            handed_out |= set(secret_values(sims))  # the rotated secret too
+            sims.release_all()
+            judge = Judge(settings, expectations, pii_terms(sims))
+            await wait_accounted_for(judge, DRAIN_TIMEOUT_S)
+            await pause_connectors(admin, driver.connectors, DRAIN_TIMEOUT_S)
+            await wait_router_idle(settings, DRAIN_TIMEOUT_S)
+            check = await judge.report()
+            faults = sims.fault_counts()
+        finally:
+            await daemon.stop()
+        scan = ScanResult()
+        every_secret = [*handed_out, admin_token, pseudonym_key]
+        logs = [*daemon.logs, *_broker_logs(broker)]
+        scan_logs(logs, pii_terms(sims), every_secret, scan)
+        await scan_topics(
+            settings.kafka_bootstrap, settings.namespace, pii_terms(sims), every_secret, scan
+        )
+    return ChaosReport(check=check, tally=tally, faults=faults, scan=scan, seconds=0.0)
+
+
+def _broker_logs(broker: LocalBroker) -> list[Path]:
+    """The broker's own log files (log4j's, rotated ones too, and its stdout), not its data."""
+    return [
+        *sorted(p for p in broker.log_file.parent.iterdir() if p.is_file()),
+        broker.home / "stdout.log",
+    ]
+
+
+def parse_options(argv: list[str] | None = None) -> ChaosOptions:
+    """The options of the command line (``--short`` changes the defaults, not given values)."""
+    parser = argparse.ArgumentParser(prog="python -m chaos.run", description=__doc__)
+    parser.add_argument(
+        "--short", action="store_true", help="the CI version (100 incidents, 3 kills, 45 s)"
+    )
+    parser.add_argument("--seed", type=int, help="scenario, faults and schedule (default 8)")
+    parser.add_argument("--incidents", type=int, help="scenario size (default 400; short 100)")
+    parser.add_argument("--kills", type=int, help="daemon SIGKILLs (default 10; short 3)")
+    parser.add_argument("--broker-restarts", type=int, help="broker stop/starts (default 1)")
+    parser.add_argument("--duration-s", type=float, help="the chaos window (default 180; short 45)")
+    parser.add_argument("--fault-rate", type=float, help="simulators' base fault rate (0.05)")
+    parser.add_argument("--out", type=Path, help="where logs, secrets, expected.json go")
+    parser.add_argument("--state-dir", type=Path, help="the broker's state (.cache/chaos-state)")
+    parser.add_argument("--bootstrap", help=f"the run's own broker (default {DEFAULT_BOOTSTRAP})")
+    args = parser.parse_args(argv)
+    given = {k: v for k, v in vars(args).items() if k != "short" and v is not None}
+    return ChaosOptions.short(**given) if args.short else ChaosOptions(**given)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print the figures; 0 only when nothing was lost, nothing doubled, nothing leaked."""
+    options = parse_options(argv)
+    print(f"chaos run: {options}", flush=True)
+    try:
+        report = asyncio.run(run_chaos(options))
+    except TimeoutError as exc:  # the pipeline never drained, a daemon never started...
+        print(f"== FAIL: {exc} ==", flush=True)
+        return 1
+    print(report.format(), flush=True)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The short chaos run (``make chaos CHAOS_ARGS=--short``), through the same code path.
+
+Its own broker on a free port (the run stops and restarts it; the test broker
+on 19092 is never touched), 100 incidents, the daemon SIGKILLed 3 times, the
+broker restarted once, every storm once, an expired OAuth secret fixed by an
+admin; then the checker and the leak scan. ``pytest -s`` shows the table.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from chaos.plan import STORMS, make_plan
+from chaos.report import ChaosReport
+from chaos.run import ChaosOptions, run_chaos
+from chaos.scan import ScanResult
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+
+def _free_port_pair() -> int:
+    """A port P with P and P + 1 (the broker's controller) both free right now."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        with socket.socket() as other:
+            try:
+                other.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+@pytest.fixture(scope="module")
+async def report(tmp_path_factory: pytest.TempPathFactory) -> ChaosReport:
+    """One short chaos run, shared by the tests of this module."""
+    work = tmp_path_factory.mktemp("chaos")
+    options = ChaosOptions.short(
+        out=work / "out",
+        state_dir=work / "state",
+        bootstrap=f"127.0.0.1:{_free_port_pair()}",
+        kafka_heap="512m",
+    )
+    result = await run_chaos(options)
+    print(f"\n=== short chaos run ===\n{result.format()}")
+    return result
+
+
+def test_nothing_is_lost_and_nothing_dispatched_twice(report: ChaosReport) -> None:
+    assert report.check.versions_expected > 0
+    assert report.check.lost == 0
+    assert report.check.dispatched_twice == 0
+    assert report.ok
+
+
+def test_the_full_checker_report_is_clean(report: ChaosReport) -> None:
+    check = report.check
+    assert check.unexpected_versions == 0
+    assert check.misrouted_cases == 0
+    assert (check.wrongly_merged, check.wrongly_split) == (0, 0)
+    assert check.wrong_event_types == 0
+    assert check.alerts_expected > 0
+    assert (check.alerts_missing, check.alerts_extra, check.alerts_wrong) == (0, 0, 0)
+    assert check.dead_letters_found == check.dead_letters_expected > 0
+    assert check.dead_letters_unexpected == 0
+    assert (check.pii_leaks, check.malformed_messages) == (0, 0)
+    assert check.ok, check.format()
+
+
+def test_the_chaos_happened(report: ChaosReport) -> None:
+    tally = report.tally
+    assert tally.kills == 3
+    assert tally.broker_restarts == 1
+    assert tally.daemon_exits == 0, "the daemon rode out the broker restart"
+    assert set(tally.storms) == {f"{channel}.{kind}" for channel, kind, _ in STORMS}
+    assert tally.stations_forced_down >= 50  # a fifth of the 262 stations
+    assert tally.secret_rotations == 1
+    assert tally.connector_failed_on_old_secret
+    assert tally.secret_fixed_by_admin
+    # Every storm hit requests (a storm lasts until it has), on top of the usual faults.
+    storm_faults = {kind for kind in report.faults if ".storm_" in kind}
+    assert storm_faults == {f"{channel}.storm_{kind}" for channel, kind, _ in STORMS}
+    assert sum(n for kind, n in report.faults.items() if kind not in storm_faults) > 0
+
+
+def test_no_personal_number_or_secret_in_any_log_or_public_topic(report: ChaosReport) -> None:
+    scan: ScanResult = report.scan
+    assert scan.logs_scanned >= 5  # four daemon incarnations and the broker's logs
+    assert scan.records_scanned > 0
+    assert scan.hits == 0, scan.format()
+
+
+def test_the_plan_is_seeded_and_spreads_the_kills() -> None:
+    plan = make_plan(seed=3, duration_s=180, kills=10)
+    assert plan == make_plan(seed=3, duration_s=180, kills=10)
+    assert plan != make_plan(seed=4, duration_s=180, kills=10)
+    assert len(plan.kills) == 10
+    assert list(plan.kills) == sorted(plan.kills)
+    assert all(0.05 * 180 <= at <= 0.9 * 180 for at in plan.kills)
+    assert len(plan.broker_restarts) == 1
+    assert {(w.channel, w.kind) for w in plan.storms} == {(c, k) for c, k, _ in STORMS}
+    assert all(w.at_s + w.for_s <= 180 for w in (*plan.storms, plan.stations_down))
+    with pytest.raises(ValueError, match="duration_s"):
+        make_plan(seed=3, duration_s=0, kills=1)
