@@ -1,38 +1,49 @@
-"""Router memory with a large dedupe state, and the time to restore that state on restart.
+"""Router memory with a large dedupe state, and the time to restore that state.
 
 A changelog holding ``cases`` one-report cases is written to the router's
 state topic of a fresh namespace (report records cloned from normalised
-reports of the scenario, each with its own external id and case). Then
-``unionhub router run`` starts: the restore time runs from the process start
-until the first new report's dispatch event is readable (changelog replayed,
-indexes rebuilt, one record processed); the RSS is read from /proc then.
+reports of the scenario, each with its own external id and case, in the
+compact value format of :mod:`router.dedupe.codec`). Then ``unionhub router
+run`` starts twice:
+
+* COLD: no local store yet, so the dispatch stage replays the whole changelog
+  into a new sqlite store; timed from the process start until a first probe
+  report's dispatch event is readable;
+* WARM: that process is stopped (SIGTERM) and started again; it opens its store,
+  replays only the changelog tail after the store's checkpoint, and the time
+  runs until a second probe's event is readable (the issue's "restore on
+  restart").
+
+RSS (and the peak, VmHWM) is read from /proc after each probe's event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from benchmarks.data import RawRecord, preload
-from benchmarks.kafka import delete_namespace, fresh_catalog, read_committed
+from benchmarks.kafka import REPO_ROOT, delete_namespace, fresh_catalog, read_committed
 from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv
+from router.dedupe.codec import CaseState, FirstVersion, StoredReport
 from router.dedupe.engine import case_id_for
-from router.dedupe.state import CaseState, ReportState, report_key
+from router.dedupe.state import report_key
 from router.normalize.errors import NormalizeError
 from router.normalize.normalizer import Normalizer
 from schemas.complaint import NormalizedReport
+from schemas.dispatch import SourceRef
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
 
 
 @dataclass(frozen=True)
 class MemoryResult:
-    """State size, restore time and resident memory after the restore."""
+    """State size, restore times and resident memory (``restore_s`` / ``ready_s``: warm)."""
 
     cases: int
     changelog_mb: float
@@ -40,6 +51,11 @@ class MemoryResult:
     restore_s: float
     rss_mb: float
     peak_rss_mb: float
+    cold_ready_s: float = 0.0
+    cold_restore_s: float = 0.0
+    cold_rss_mb: float = 0.0
+    cold_peak_rss_mb: float = 0.0
+    store_mb: float = 0.0
 
 
 def templates(records: list[RawRecord], limit: int = 20_000) -> list[NormalizedReport]:
@@ -55,45 +71,38 @@ def templates(records: list[RawRecord], limit: int = 20_000) -> list[NormalizedR
     return found
 
 
-def changelog_records(reports: list[NormalizedReport], cases: int) -> list[tuple[bytes, bytes]]:
-    """(key, value) of ``cases`` report and case state records, as the dispatch stage writes."""
-    shapes: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for report in reports:
-        report_model = ReportState(
-            seq=0,
-            first=report.model_copy(update={"summary": ""}),
-            case_id="",
-            versions=[report.version],
-            latest_version_key=report.version_key,
-        )
-        case_model = CaseState(case_id="", dispatch_seq=0, placement=report.placement, sources=[])
-        shapes.append((report_model.model_dump(mode="json"), case_model.model_dump(mode="json")))
-    out: list[tuple[bytes, bytes]] = []
+def changelog_records(reports: list[NormalizedReport], cases: int) -> Iterator[tuple[bytes, bytes]]:
+    """(key, value) of ``cases`` report and case state records, as the dispatch stage writes.
+
+    Generated lazily: a million cases are 1.4 GB of records.
+    """
+    shapes = [
+        (FirstVersion.of(report).raw, report.version, report.version_key, report.placement)
+        for report in reports
+    ]
     for seq in range(cases):
-        state, case = shapes[seq % len(shapes)]
-        first: dict[str, Any] = dict(state["first"])
-        external_id = f"{first['external_id']}-m{seq}"
-        first["external_id"] = external_id
-        case_id = case_id_for(first["channel"], external_id)
-        report_state = dict(state, seq=seq, first=first, case_id=case_id)
-        case_state = dict(
-            case,
-            case_id=case_id,
-            dispatch_seq=seq,
-            sources=[{"channel": first["channel"], "external_id": external_id}],
+        raw, version, version_key, placement = shapes[seq % len(shapes)]
+        external_id = f"{raw['external_id']}-m{seq}"
+        first = FirstVersion(dict(raw, external_id=external_id))
+        case_id = case_id_for(raw["channel"], external_id)
+        stored = StoredReport(seq, case_id, [version], version_key, first)
+        case = CaseState(
+            case_id, seq, placement, [SourceRef(channel=first.channel, external_id=external_id)]
         )
-        out.append((report_key(first["channel"], external_id).encode(), orjson.dumps(report_state)))
-        out.append((f"c/{case_id}".encode(), orjson.dumps(case_state)))
-    return out
+        yield report_key(raw["channel"], external_id).encode(), stored.encode()
+        yield f"c/{case_id}".encode(), case.encode()
 
 
-def _write_changelog(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+def _write_changelog(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]]) -> float:
+    """Write ``records``; returns their size in MB (keys and values)."""
     from confluent_kafka import Producer  # type: ignore[import-untyped]
 
     producer = Producer(
         {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 20}
     )
+    size = 0
     for key, value in records:
+        size += len(key) + len(value)
         while True:
             try:
                 producer.produce(topic, value=value, key=key)
@@ -102,6 +111,7 @@ def _write_changelog(bootstrap: str, topic: str, records: list[tuple[bytes, byte
                 producer.poll(0.05)
         producer.poll(0)
     producer.flush(300)
+    return size / 1e6
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -113,43 +123,90 @@ def _rss_mb(pid: int) -> tuple[float, float]:
 
 
 async def memory_and_restore(bootstrap: str, records: list[RawRecord], cases: int) -> MemoryResult:
-    """Write a ``cases``-case changelog, start the router, time its restore, read its RSS."""
+    """Write a ``cases``-case changelog; time a cold start and a warm restart; read the RSS."""
     catalog: TopicCatalog = await fresh_catalog(bootstrap, "m")
+    store_root = REPO_ROOT / ".cache" / "bench-state" / "router" / f"{catalog.namespace}dispatch"
     try:
-        state = await asyncio.to_thread(changelog_records, templates(records), cases)
-        size_mb = sum(len(k) + len(v) for k, v in state) / 1e6
-        await asyncio.to_thread(_write_changelog, bootstrap, catalog.router_state, state)
-        del state
-        probe = records[-1]
-        started = time.perf_counter()
-        process = spawn(
-            unionhub_argv()[0], stage_env(bootstrap, catalog), f"{catalog.namespace}memory"
+        found = templates(records)
+        size_mb = await asyncio.to_thread(
+            _write_changelog, bootstrap, catalog.router_state, changelog_records(found, cases)
         )
-        try:
-            ready = await _wait_ready(catalog, process)
-            ready_s = ready - started
-            await asyncio.to_thread(
-                preload, bootstrap, catalog, [probe], f"{catalog.namespace}probe"
-            )
-            give_up = time.perf_counter() + 900
-            while not await read_committed(bootstrap, *catalog.dispatch_topics()):
-                if process.poll() is not None or time.perf_counter() > give_up:
-                    raise RuntimeError("the router gave no event; see .cache/bench-logs")
-                await asyncio.sleep(0.1)  # polling the broker for the probe's event
-            restore_s = time.perf_counter() - started
-            rss, peak = _rss_mb(process.pid)
-        finally:
-            await asyncio.to_thread(stop, [process])
+        cold_probe, warm_probe = _probes(records)
+        cold = await _start_and_probe(bootstrap, catalog, cold_probe, "cold")
+        warm = await _start_and_probe(bootstrap, catalog, warm_probe, "warm")
+        store_mb = sum(f.stat().st_size for f in store_root.rglob("*") if f.is_file()) / 1e6
     finally:
         await delete_namespace(bootstrap, catalog)
-    return MemoryResult(cases, size_mb, ready_s, restore_s, rss, peak)
+        shutil.rmtree(store_root, ignore_errors=True)
+    return MemoryResult(
+        cases,
+        size_mb,
+        ready_s=warm.ready_s,
+        restore_s=warm.first_event_s,
+        rss_mb=max(cold.rss_mb, warm.rss_mb),
+        peak_rss_mb=max(cold.peak_rss_mb, warm.peak_rss_mb),
+        cold_ready_s=cold.ready_s,
+        cold_restore_s=cold.first_event_s,
+        cold_rss_mb=cold.rss_mb,
+        cold_peak_rss_mb=cold.peak_rss_mb,
+        store_mb=store_mb,
+    )
 
 
-async def _wait_ready(catalog: TopicCatalog, process: Any) -> float:
+@dataclass(frozen=True)
+class _Start:
+    ready_s: float
+    first_event_s: float
+    rss_mb: float
+    peak_rss_mb: float
+
+
+def _probes(records: list[RawRecord]) -> tuple[RawRecord, RawRecord]:
+    """Two raw records of distinct reports that normalise (so each yields a dispatch event)."""
+    normalizer = Normalizer(Settings().pseudonym_key.get_secret_value().encode())
+    found: dict[str, RawRecord] = {}
+    for record in reversed(records):
+        try:
+            report = normalizer.normalize(normalizer.parse_envelope(record.value), "probe-0-0")
+        except NormalizeError:
+            continue
+        found.setdefault(f"{report.channel}/{report.external_id}", record)
+        if len(found) == 2:
+            first, second = found.values()
+            return first, second
+    raise RuntimeError("the scenario has no two normalisable records to probe with")
+
+
+async def _start_and_probe(
+    bootstrap: str, catalog: TopicCatalog, probe: RawRecord, name: str
+) -> _Start:
+    """Start the router, time it to ready and to the probe's first event, read its RSS, stop it."""
+    before = len(await read_committed(bootstrap, *catalog.dispatch_topics()))
+    log_name = f"{catalog.namespace}memory-{name}"
+    started = time.perf_counter()
+    process = spawn(unionhub_argv()[0], stage_env(bootstrap, catalog), log_name)
+    try:
+        ready = await _wait_ready(log_name, process) - started
+        await asyncio.to_thread(
+            preload, bootstrap, catalog, [probe], f"{catalog.namespace}probe-{name}"
+        )
+        give_up = time.perf_counter() + 900
+        while len(await read_committed(bootstrap, *catalog.dispatch_topics())) <= before:
+            if process.poll() is not None or time.perf_counter() > give_up:
+                raise RuntimeError("the router gave no event; see .cache/bench-logs")
+            await asyncio.sleep(0.1)  # polling the broker for the probe's event
+        first_event = time.perf_counter() - started
+        rss, peak = _rss_mb(process.pid)
+    finally:
+        await asyncio.to_thread(stop, [process])
+    return _Start(ready, first_event, rss, peak)
+
+
+async def _wait_ready(log_name: str, process: Any) -> float:
     """Perf-counter time at which the router logged its dispatch stage ready."""
     from benchmarks.pipeline import log_path
 
-    log = log_path(f"{catalog.namespace}memory")
+    log = log_path(log_name)
     give_up = time.perf_counter() + 900
     while True:
         if process.poll() is not None or time.perf_counter() > give_up:

@@ -5,13 +5,15 @@ calls :meth:`Processor.process` per record, and commits the outputs, the
 state changes (:meth:`StatefulProcessor.take_changes`, written to the stage's
 compacted changelog) and the consumed offsets in one transaction. Before a
 stateful stage processes anything it replays the changelog through
-:meth:`StatefulProcessor.restore`. A processor never touches Kafka itself.
+:meth:`StatefulProcessor.restore` (a :class:`CheckpointedProcessor` keeps its
+state in a local store and gets only the tail after its checkpoint). A
+processor never touches Kafka itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 
 @dataclass(frozen=True)
@@ -67,3 +69,38 @@ class StatefulProcessor(Processor, Protocol):
     def reset(self) -> None:
         """Drop all state, before a full restore."""
         ...
+
+
+class CheckpointedProcessor(StatefulProcessor, Protocol):
+    """A stateful stage whose state lives in a local store that survives restarts.
+
+    The store holds the COMMITTED state only, with the changelog offsets it
+    has applied (its checkpoint): the runtime replays just the changelog tail
+    after the checkpoint, and tells the processor when its changes (or the
+    replayed records) are committed. Then ``discard_changes`` keeps the store
+    and ``reset`` empties it (before a full replay).
+    """
+
+    def checkpoint(self) -> dict[int, int] | None:
+        """Changelog partition -> next offset the store has applied; None: replay everything."""
+        ...
+
+    def committed(self, changelog_ends: dict[int, int]) -> None:
+        """Changes taken (or records restored) so far are committed; the log is at these ends.
+
+        ``changelog_ends`` maps partition -> one past the last committed record
+        (partitions not written are left out).
+        """
+        ...
+
+    def live_keys(self) -> int:
+        """Live changelog keys in the committed state (the state-size gauge)."""
+        ...
+
+
+def checkpointed(processor: object) -> CheckpointedProcessor | None:
+    """``processor`` as a :class:`CheckpointedProcessor`, or None if it has no local store."""
+    names = ("checkpoint", "committed", "live_keys")
+    if all(callable(getattr(processor, name, None)) for name in names):
+        return cast(CheckpointedProcessor, processor)
+    return None

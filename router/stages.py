@@ -12,6 +12,8 @@ changelog ``router_state``; see :mod:`router.dedupe.processor`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from router.dedupe.processor import DispatchProcessor, event_id_for
 from router.normalize.normalizer import Normalizer
 from router.normalize.processor import NormalizeProcessor
@@ -26,6 +28,7 @@ __all__ = [
     "UnreadableRecordError",
     "build_dispatch_processor",
     "build_normalize_processor",
+    "dispatch_state_root",
     "event_id_for",
     "source_of",
 ]
@@ -40,5 +43,17 @@ def build_normalize_processor(settings: Settings) -> Processor:
 
 
 def build_dispatch_processor(settings: Settings) -> StatefulProcessor:
-    """Stage 2 processor for ``settings`` (topics of its namespace), with empty state."""
-    return DispatchProcessor(TopicCatalog(settings.namespace))
+    """Stage 2 processor for ``settings`` (topics of its namespace).
+
+    Its local state store lives under ``<state_dir>/router/<namespace>dispatch``
+    (a private slot per process; opened on first use).
+    """
+    return DispatchProcessor(
+        TopicCatalog(settings.namespace),
+        state_root=dispatch_state_root(settings),
+    )
+
+
+def dispatch_state_root(settings: Settings) -> Path:
+    """Where the dispatch stage's store slots of ``settings``' namespace live."""
+    return settings.state_dir / "router" / f"{settings.namespace}dispatch"

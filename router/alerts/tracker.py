@@ -8,28 +8,35 @@
 An alert is open for report times within 7 days of the report that raised it
 (both ways, since reports may arrive late). While open, every further report
 against the same employer joins it (same ``alert_id``, re-published) instead of
-raising another of the same kind. A mass report without an employer is an
+raising another of the same kind; a new ``mass_report`` also takes in the reports
+already seen whose report time falls in the 7 days after its own, so that the
+order in which channels deliver does not change it. A mass report without an employer is an
 alert of its own. Times are report times; only ``raised_at`` is the wall clock.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from router.dedupe.codec import from_us, to_us
 from router.dedupe.state import report_key
+from router.dedupe.store import ALERT_PREFIX, DispatchStore, HistoryRow
 from router.normalize.ids import digest_id
 from schemas.alert import AlertKind
 from schemas.complaint import Employer, NormalizedReport
 
-ALERT_PREFIX = "a/"
 GROUP_MIN_PERSONS = 5
 MASS_MIN_PEOPLE = 10
 ALERT_WINDOW = timedelta(days=7)
+_WINDOW_US = ALERT_WINDOW // timedelta(microseconds=1)
+_SLACK_US = 1_000_000
+
+__all__ = ["ALERT_PREFIX", "AlertState", "AlertTracker", "Member", "alert_id_for", "count_persons"]
 
 
 class Member(BaseModel):
@@ -44,7 +51,7 @@ class Member(BaseModel):
 
 
 class AlertState(BaseModel):
-    """An alert as kept in the changelog (``a/<alert_id>``)."""
+    """An alert as kept in the changelog (``a/<alert_id>``, see :meth:`encode`)."""
 
     model_config = ConfigDict(frozen=False)
 
@@ -76,6 +83,47 @@ class AlertState(BaseModel):
         """Distinct persons among the members."""
         return count_persons(m.person_tokens for m in self.members)
 
+    def encode(self) -> bytes:
+        """The changelog value: a compact dict, times in µs since the epoch."""
+        return orjson.dumps(
+            {
+                "kind": str(self.kind),
+                "employer": self.employer.model_dump() if self.employer else None,
+                "employer_key": self.employer_key,
+                "district": self.district,
+                "raised_by": self.raised_by,
+                "raised_report_at": to_us(self.raised_report_at),
+                "raised_at": to_us(self.raised_at),
+                "members": [
+                    [m.report_key, to_us(m.reported_at), m.person_tokens, m.people_involved]
+                    for m in self.members
+                ],
+            }
+        )
+
+    @classmethod
+    def decode(cls, alert_id: str, value: bytes) -> AlertState:
+        """Inverse of :meth:`encode`."""
+        raw: dict[str, Any] = orjson.loads(value)
+        employer = raw["employer"]
+        return cls.model_construct(
+            alert_id=alert_id,
+            kind=AlertKind(raw["kind"]),
+            employer=Employer.model_validate(employer) if employer is not None else None,
+            employer_key=raw["employer_key"],
+            district=raw["district"],
+            raised_by=raw["raised_by"],
+            raised_report_at=from_us(raw["raised_report_at"]),
+            raised_at=from_us(raw["raised_at"]),
+            members=[_member(k, at, persons, people) for k, at, persons, people in raw["members"]],
+        )
+
+
+def _member(key: str, at: int, persons: list[str], people: int) -> Member:
+    return Member.model_construct(
+        report_key=key, reported_at=from_us(at), person_tokens=persons, people_involved=people
+    )
+
 
 def count_persons(token_lists: Iterable[list[str]]) -> int:
     """Distinct persons among reports, two being one person if they share a token."""
@@ -106,24 +154,21 @@ def alert_id_for(kind: AlertKind, employer_key: str | None, raised_by: str) -> s
 
 
 class AlertTracker:
-    """Keeps alerts and per-employer report history; returns the alerts to (re)publish."""
+    """Keeps alerts in a :class:`DispatchStore`; returns the alerts to (re)publish.
 
-    def __init__(self) -> None:
-        self._alerts: dict[str, AlertState] = {}
-        self._open: dict[str, list[str]] = defaultdict(list)  # employer key -> alert ids
-        self._history: dict[str, list[tuple[float, int, Member]]] = defaultdict(list)
-        self._dirty: set[str] = set()
-        self._stale_index = False
+    The per-employer report history is the store's ``history`` index, derived
+    from the dedupe engine's report records: a report must be in the store
+    (observed by the engine) before the tracker observes it.
+    """
+
+    def __init__(self, store: DispatchStore | None = None) -> None:
+        self._store = store if store is not None else DispatchStore()
 
     # --- state lifecycle -----------------------------------------------------
 
     def reset(self) -> None:
         """Forget everything (before a full restore)."""
-        self._alerts.clear()
-        self._open.clear()
-        self._history.clear()
-        self._dirty.clear()
-        self._stale_index = False
+        self._store.clear()
 
     def owns(self, key: str) -> bool:
         """Whether a changelog key belongs to the tracker."""
@@ -131,48 +176,20 @@ class AlertTracker:
 
     def restore(self, key: str, value: bytes | None) -> None:
         """Apply one changelog record of the tracker."""
-        alert_id = key[len(ALERT_PREFIX) :]
-        if value is None:
-            self._alerts.pop(alert_id, None)
-        else:
-            self._alerts[alert_id] = AlertState.model_validate_json(value)
-        self._stale_index = True
-
-    def rebuild(self, reports: Iterable[tuple[int, str, NormalizedReport]]) -> None:
-        """Rebuild the indexes after a restore from (seq, report key, first version)."""
-        self._open.clear()
-        self._history.clear()
-        for alert in sorted(self._alerts.values(), key=lambda a: (a.raised_report_at, a.alert_id)):
-            if alert.employer_key is not None:
-                self._open[alert.employer_key].append(alert.alert_id)
-        for seq, key, report in reports:
-            self._remember(seq, key, report)
-        self._stale_index = False
-
-    @property
-    def needs_rebuild(self) -> bool:
-        """True after a restore, until :meth:`rebuild`."""
-        return self._stale_index
+        self._store.restore(key, value)
 
     def take_changes(self) -> list[tuple[str, bytes | None]]:
         """Changelog writes since the last call, and forget them."""
-        changes: list[tuple[str, bytes | None]] = []
-        for alert_id in sorted(self._dirty):
-            alert = self._alerts.get(alert_id)
-            changes.append(
-                (f"{ALERT_PREFIX}{alert_id}", alert.model_dump_json().encode() if alert else None)
-            )
-        self._dirty.clear()
-        return changes
+        return self._store.take()
 
     def discard_changes(self) -> None:
-        """Forget pending changelog writes."""
-        self._dirty.clear()
+        """Forget writes not committed yet."""
+        self._store.discard()
 
-    @property
-    def size(self) -> int:
-        """Alerts held."""
-        return len(self._alerts)
+    def alert(self, alert_id: str) -> AlertState | None:
+        """An alert by id, as of now."""
+        value = self._store.get(ALERT_PREFIX + alert_id)
+        return AlertState.decode(alert_id, value) if value is not None else None
 
     # --- deciding --------------------------------------------------------------
 
@@ -194,23 +211,24 @@ class AlertTracker:
                     self._raise(AlertKind.MASS_REPORT, None, report, [member], district, now)
                 )
             return changed
-        self._remember(seq, key, report)
+        at = to_us(report.reported_at)
         open_kinds: set[AlertKind] = set()
-        for alert_id in self._open.get(employer_key, []):
-            alert = self._alerts[alert_id]
-            if not alert.covers(report.reported_at):
+        for alert_id in self._store.alerts_of(employer_key, at - _WINDOW_US, at + _WINDOW_US):
+            alert = self.alert(alert_id)
+            if alert is None:
                 continue
             open_kinds.add(alert.kind)
             if all(m.report_key != key for m in alert.members):
                 alert.members.append(member)
-                self._dirty.add(alert_id)
+                self._store.put(alert.key, alert.encode())
                 changed.append(alert)
         if report.people_involved >= MASS_MIN_PEOPLE and AlertKind.MASS_REPORT not in open_kinds:
+            members = [member, *self._seen_while_open(employer_key, key, at)]
             changed.append(
-                self._raise(AlertKind.MASS_REPORT, employer_key, report, [member], district, now)
+                self._raise(AlertKind.MASS_REPORT, employer_key, report, members, district, now)
             )
         if report.person_tokens and AlertKind.GROUP_DISPUTE not in open_kinds:
-            group = self._group_around(employer_key, report)
+            group = self._group_around(employer_key, at)
             if group is not None:
                 changed.append(
                     self._raise(AlertKind.GROUP_DISPUTE, employer_key, report, group, district, now)
@@ -238,47 +256,33 @@ class AlertTracker:
             raised_at=now,
             members=members,
         )
-        self._alerts[alert.alert_id] = alert
-        if employer_key is not None:
-            self._open[employer_key].append(alert.alert_id)
-        self._dirty.add(alert.alert_id)
+        self._store.put(alert.key, alert.encode(), new=True)
         return alert
 
-    def _remember(self, seq: int, key: str, report: NormalizedReport) -> None:
-        if report.employer_match is None or not report.person_tokens:
-            return
-        member = Member(
-            report_key=key,
-            reported_at=report.reported_at,
-            person_tokens=list(report.person_tokens),
-            people_involved=report.people_involved,
-        )
-        bisect.insort(
-            self._history[report.employer_match.key],
-            (report.reported_at.timestamp(), seq, member),
-            key=lambda e: (e[0], e[1]),
-        )
+    def _seen_while_open(self, employer_key: str, raised_by: str, at: int) -> list[Member]:
+        """Reports already seen against the employer whose report time falls in the new
+        alert's open window: they join it as if they had arrived after it was raised, so
+        the alert does not depend on the order in which channels delivered them."""
+        return [
+            _member(key, t, persons, people)
+            for t, _, key, persons, people in self._store.history(employer_key, at, at + _WINDOW_US)
+            if key != raised_by
+        ]
 
-    def _group_around(self, employer_key: str, report: NormalizedReport) -> list[Member] | None:
-        """The earliest 7-day window holding ``report`` and >= 5 distinct persons, if any."""
-        history = self._history.get(employer_key, [])
-        at = report.reported_at
-        span = ALERT_WINDOW.total_seconds()
-        lo = bisect.bisect_left(history, at.timestamp() - span - 1, key=lambda e: e[0])
-        hi = bisect.bisect_right(history, at.timestamp() + span + 1, key=lambda e: e[0])
-        nearby = [m for _, _, m in history[lo:hi]]
-        if count_persons(m.person_tokens for m in nearby) < GROUP_MIN_PERSONS:
+    def _group_around(self, employer_key: str, at: int) -> list[Member] | None:
+        """The earliest 7-day window holding ``at`` and >= 5 distinct persons, if any."""
+        around = self._store.history(
+            employer_key, at - _WINDOW_US - _SLACK_US, at + _WINDOW_US + _SLACK_US
+        )
+        nearby: list[HistoryRow] = [row for row in around if row[3]]  # persons only
+        if count_persons(r[3] for r in nearby) < GROUP_MIN_PERSONS:
             return None  # cheap exit: too few persons around at all
-        for start in nearby:
-            if start.reported_at > at:
+        for start, *_ in nearby:
+            if start > at:
                 break
-            if at - start.reported_at > ALERT_WINDOW:
+            if at - start > _WINDOW_US:
                 continue
-            window = [
-                m
-                for m in nearby
-                if start.reported_at <= m.reported_at <= start.reported_at + ALERT_WINDOW
-            ]
-            if count_persons(m.person_tokens for m in window) >= GROUP_MIN_PERSONS:
-                return window
+            window = [r for r in nearby if start <= r[0] <= start + _WINDOW_US]
+            if count_persons(r[3] for r in window) >= GROUP_MIN_PERSONS:
+                return [_member(key, t, persons, people) for t, _, key, persons, people in window]
         return None

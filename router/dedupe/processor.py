@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from router.alerts.tracker import AlertState, AlertTracker
 from router.dedupe.engine import DedupeEngine, Outcome, OutcomeKind
 from router.dedupe.state import CaseState
+from router.dedupe.store import DispatchStore
 from router.normalize.ids import digest_id
 from router.normalize.normalizer import describe_validation_error
 from router.normalize.records import UnreadableRecordError, channel_guess, dead_letter
@@ -42,42 +44,51 @@ def event_id_for(report: NormalizedReport) -> str:
 class DispatchProcessor:
     """Stage 2: dedupe, dispatch events, alerts; state through the changelog."""
 
-    def __init__(self, catalog: TopicCatalog, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, catalog: TopicCatalog, clock: Clock = utc_now, state_root: Path | None = None
+    ) -> None:
         self._catalog = catalog
         self._clock = clock
-        self._engine = DedupeEngine()
-        self._alerts = AlertTracker()
+        # state_root None: an in-memory store (tests); else a slot directory under it.
+        self._store = DispatchStore(state_root)
+        self._engine = DedupeEngine(self._store)
+        self._alerts = AlertTracker(self._store)
 
     # --- StatefulProcessor -----------------------------------------------------
 
     def restore(self, key: bytes, value: bytes | None) -> None:
-        """Apply one changelog record (``None`` is a tombstone)."""
+        """Apply one changelog record (``None`` is a tombstone); stored at :meth:`committed`."""
         text = key.decode()
-        if self._engine.owns(text):
-            self._engine.restore(text, value)
-        elif self._alerts.owns(text):
-            self._alerts.restore(text, value)
+        if self._engine.owns(text) or self._alerts.owns(text):
+            self._store.restore(text, value)
 
     def take_changes(self) -> list[tuple[bytes, bytes | None]]:
         """Changelog writes accumulated since the last call."""
-        changes = self._engine.take_changes() + self._alerts.take_changes()
-        return [(k.encode(), v) for k, v in changes]
+        return [(k.encode(), v) for k, v in self._store.take()]
 
     def discard_changes(self) -> None:
-        """Forget uncommitted changes (the runtime resets and restores next)."""
-        self._engine.discard_changes()
-        self._alerts.discard_changes()
+        """Forget uncommitted changes; the store still holds the committed state."""
+        self._store.discard()
 
     def reset(self) -> None:
-        """Drop all state."""
-        self._engine.reset()
-        self._alerts.reset()
+        """Drop all state (the store is emptied, before a full replay)."""
+        self._store.clear()
 
-    @property
-    def state_size(self) -> dict[str, int]:
-        """Reports, cases and alerts held (for metrics)."""
-        reports, cases = self._engine.size
-        return {"reports": reports, "cases": cases, "alerts": self._alerts.size}
+    def checkpoint(self) -> dict[int, int] | None:
+        """Changelog offsets (partition -> next) the store holds; None: replay it all."""
+        return self._store.checkpoint()
+
+    def committed(self, changelog_ends: dict[int, int]) -> None:
+        """The taken changes (or restored records) are committed up to these offsets."""
+        self._store.committed(changelog_ends)
+
+    def live_keys(self) -> int:
+        """Live changelog keys in the committed state."""
+        return self._store.live_keys()
+
+    def close(self) -> None:
+        """Close the store and release its slot."""
+        self._store.close()
 
     # --- processing ------------------------------------------------------------
 
@@ -102,7 +113,6 @@ class DispatchProcessor:
                     now,
                 )
             ]
-        self._ensure_ready()
         outcome = self._engine.observe(report)
         if outcome.kind in (OutcomeKind.REPEAT, OutcomeKind.STALE):
             # dispatch.md: a version that is not newer than one seen produces nothing.
@@ -121,10 +131,6 @@ class DispatchProcessor:
             ):
                 outputs.append(self._alert_output(alert, now))
         return outputs
-
-    def _ensure_ready(self) -> None:
-        if self._alerts.needs_rebuild or self._engine.needs_rebuild:
-            self._alerts.rebuild((r.seq, r.key, r.first) for r in self._engine.reports_in_order())
 
     def _topic(self, district: str | None) -> str:
         return self._catalog.dispatch(district) if district else self._catalog.triage

@@ -5,30 +5,50 @@ read_committed up to its last stable offset yields exactly the committed
 state. A transaction's commit returns before the broker has written its
 markers; a replay that must include our own last commit therefore first waits
 until the last stable offset has passed it.
+
+A processor with a local store (:class:`router.processor.CheckpointedProcessor`)
+is brought up to date from its checkpoint: only the tail is replayed.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from router.processor import StatefulProcessor
+from router.processor import CheckpointedProcessor, StatefulProcessor, checkpointed
 from router.runtime.errors import StateRestoreError
 from unionhub.kafka.clients import committed_consumer
 
 log = structlog.get_logger(__name__)
 
+# Replayed records a local store applies per sqlite transaction (a few fetched batches).
+REPLAY_FLUSH_RECORDS = 50_000
+_FETCH_BYTES = 8 * 1024 * 1024
+
 
 class StateKeys:
-    """The live keys of a changelog, for the stage's state-size gauge."""
+    """The live keys of a changelog, for the stage's state-size gauge.
+
+    A processor with a local store counts its own keys (:meth:`count_by`);
+    otherwise the keys are tracked here, in memory.
+    """
 
     def __init__(self) -> None:
         self._keys: set[bytes] = set()
+        self._count: Callable[[], int] | None = None
+
+    def count_by(self, count: Callable[[], int]) -> None:
+        """Take the size from ``count`` from now on, and stop tracking keys here."""
+        self._count = count
+        self._keys.clear()
 
     def apply(self, key: bytes, value: bytes | None) -> None:
         """Track one changelog write (``None`` deletes the key)."""
+        if self._count is not None:
+            return
         if value is None:
             self._keys.discard(key)
         else:
@@ -39,7 +59,7 @@ class StateKeys:
         self._keys.clear()
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return self._count() if self._count is not None else len(self._keys)
 
 
 async def replay_changelog(
@@ -52,32 +72,79 @@ async def replay_changelog(
     must_reach: dict[int, int],
     timeout_s: float,
 ) -> int:
-    """``reset()`` the processor and ``restore()`` every committed changelog record, in order.
+    """Bring the processor's state up to every committed changelog record, in order.
 
-    ``partitions`` are the changelog's partitions; ``must_reach`` maps
-    partition -> an offset the last stable offset must reach first (one past
-    our last committed write). Returns the number of
-    records replayed; raises :class:`StateRestoreError` if the changelog
-    cannot be read within ``timeout_s``.
+    A :class:`CheckpointedProcessor` whose checkpoint lies within the log gets
+    only the records after it (the tail), every :data:`REPLAY_FLUSH_RECORDS`
+    records followed by ``committed`` with the offset reached; any other processor, or a
+    checkpoint that is missing, before the log start or beyond the log end
+    (another log), is ``reset()`` and gets every record. ``partitions`` are the
+    changelog's partitions; ``must_reach`` maps partition -> an offset the last
+    stable offset must reach first (one past our last committed write).
+    Returns the number of records replayed; raises :class:`StateRestoreError`
+    if the changelog cannot be read for ``timeout_s`` (each fetched batch
+    extends the deadline: a long log takes as long as it takes).
     """
-    processor.reset()
-    keys.clear()
-    consumer = committed_consumer(bootstrap)
+    store = checkpointed(processor)
+    # Bigger fetches than the default 1 MB: a full replay is one long sequential read.
+    consumer = committed_consumer(bootstrap, max_partition_fetch_bytes=_FETCH_BYTES)
     try:
-        async with asyncio.timeout(timeout_s):
+        async with asyncio.timeout(timeout_s) as deadline:
             await consumer.start()
             tps = [TopicPartition(topic, p) for p in sorted(partitions)]
             consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
             ends = await _stable_ends(consumer, tps, must_reach)
+            starts = await _tail_starts(consumer, tps, ends, store)
+            if starts is None:
+                processor.reset()
+                keys.clear()
+                await consumer.seek_to_beginning(*tps)
+            else:
+                for tp in tps:
+                    consumer.seek(tp, starts[tp])
             replayed = 0
+            loop = asyncio.get_running_loop()
+
+            def progressed() -> None:
+                deadline.reschedule(loop.time() + timeout_s)
+
             for tp in tps:
-                replayed += await _replay_partition(consumer, tp, ends[tp], processor, keys)
+                replayed += await _replay_partition(
+                    consumer, tp, ends[tp], processor, keys, store, progressed
+                )
+            log.info(
+                "changelog replayed",
+                topic=topic,
+                mode="full" if starts is None else "tail",
+                records=replayed,
+            )
             return replayed
     except TimeoutError as exc:
         raise StateRestoreError(f"changelog {topic} not replayed within {timeout_s}s") from exc
     finally:
         await consumer.stop()
+
+
+async def _tail_starts(
+    consumer: AIOKafkaConsumer,
+    tps: list[TopicPartition],
+    ends: dict[TopicPartition, int],
+    store: CheckpointedProcessor | None,
+) -> dict[TopicPartition, int] | None:
+    """Where the tail after the store's checkpoint starts; None if it must all be replayed."""
+    if store is None:
+        return None
+    checkpoint = store.checkpoint()
+    if checkpoint is None:
+        return None
+    begins: dict[TopicPartition, int] = await consumer.beginning_offsets(tps)
+    starts = {tp: checkpoint.get(tp.partition, 0) for tp in tps}
+    if all(begins[tp] <= starts[tp] <= ends[tp] for tp in tps):
+        return starts
+    log.warning(
+        "state store checkpoint outside the changelog; replaying it all", topic=tps[0].topic
+    )
+    return None
 
 
 async def _stable_ends(
@@ -100,13 +167,20 @@ async def _replay_partition(
     end: int,
     processor: StatefulProcessor,
     keys: StateKeys,
+    store: CheckpointedProcessor | None,
+    progressed: Callable[[], None],
 ) -> int:
     replayed = 0
+    unflushed = 0
     while await consumer.position(tp) < end:
         batch = await consumer.getmany(tp, timeout_ms=500)
+        reached = None
+        if batch:
+            progressed()
         for message in batch.get(tp, []):
             if message.offset >= end:
                 break
+            reached = message.offset + 1
             if message.key is None:
                 log.warning(
                     "changelog record without key skipped", topic=tp.topic, offset=message.offset
@@ -115,4 +189,10 @@ async def _replay_partition(
             processor.restore(message.key, message.value)
             keys.apply(message.key, message.value)
             replayed += 1
+            unflushed += 1
+        if store is not None and reached is not None and unflushed >= REPLAY_FLUSH_RECORDS:
+            store.committed({tp.partition: reached})  # one sqlite transaction per few batches
+            unflushed = 0
+    if store is not None:
+        store.committed({tp.partition: end})  # past trailing transaction markers too
     return replayed

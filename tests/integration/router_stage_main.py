@@ -149,6 +149,7 @@ def spawn_module(
     env.update(
         UNIONHUB_KAFKA_BOOTSTRAP=settings.kafka_bootstrap,
         UNIONHUB_NAMESPACE=settings.namespace,
+        UNIONHUB_STATE_DIR=str(settings.state_dir),  # the dispatch stage's local store
         UNIONHUB_ROUTER_SESSION_TIMEOUT_MS=str(session_timeout_ms),
         UNIONHUB_LOG_FORMAT="json",
         UNIONHUB_LOG_LEVEL="info",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from router.alerts.tracker import AlertTracker, count_persons
-from router.dedupe.state import report_key
+from router.dedupe.engine import DedupeEngine
+from router.dedupe.store import DispatchStore
 from schemas.alert import AlertKind
 from schemas.complaint import NormalizedReport
 from tests.unit.router_builders import T0, id_number, mobile, report
@@ -14,16 +15,19 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class Feed:
-    """Feeds reports to a tracker in order, as the dispatch stage does."""
+    """Feeds reports to the engine, then the tracker, over one store, as the dispatch stage does.
+
+    The tracker's per-employer history is the store's index of the engine's reports.
+    """
 
     def __init__(self) -> None:
-        self.tracker = AlertTracker()
-        self.seq = 0
+        self.store = DispatchStore()
+        self.engine = DedupeEngine(self.store)
+        self.tracker = AlertTracker(self.store)
 
     def add(self, r: NormalizedReport) -> list[tuple[str, AlertKind, int, int]]:
-        key = report_key(r.channel, r.external_id)
-        changed = self.tracker.observe(self.seq, key, r, "nanshan", NOW)
-        self.seq += 1
+        outcome = self.engine.observe(r)
+        changed = self.tracker.observe(outcome.seq, outcome.report_key, r, "nanshan", NOW)
         return [(a.alert_id, a.kind, len(a.members), a.persons()) for a in changed]
 
 
@@ -107,6 +111,25 @@ def test_mass_report_and_its_deduplication() -> None:
     assert feed.add(person(5, days=11, people=9)) == [(later, AlertKind.MASS_REPORT, 2, 2)]
 
 
+def test_mass_report_takes_in_reports_of_its_window_that_arrived_before_it() -> None:
+    """A backlog mass report delivered after the live reports it covers: same alert as in
+    report-time order (the window runs from the raising report's time, 7 days on)."""
+    feed = Feed()
+    feed.add(person(1, days=-2))  # before the window: stays out
+    feed.add(person(2, days=1))
+    feed.add(report(appeal_id="anon", name=None, phone=None, content="匿名", at=T0 + timedelta(3)))
+    feed.add(person(3, days=8))  # after the window: stays out
+    ((alert_id, kind, members, persons),) = feed.add(person(4, people=12))
+    assert (kind, members, persons) == (AlertKind.MASS_REPORT, 3, 2)
+    alert = feed.tracker.alert(alert_id)
+    assert alert is not None
+    assert sorted(m.reported_at for m in alert.members) == [
+        T0,
+        T0 + timedelta(days=1),
+        T0 + timedelta(days=3),
+    ]
+
+
 def test_mass_report_without_employer_is_its_own_alert() -> None:
     feed = Feed()
     ((first, kind, _, _),) = feed.add(person(1, employer=None, people=15))
@@ -124,14 +147,15 @@ def test_alert_ids_are_deterministic_and_state_restores() -> None:
 
     one, two = Feed(), Feed()
     assert run(one) == run(two)
-    changelog = dict(one.tracker.take_changes())
+    changelog = dict(one.store.take())
+    assert any(one.tracker.owns(key) for key in changelog)
     restored = Feed()
     for key, value in changelog.items():
-        restored.tracker.restore(key, value)
-    assert restored.tracker.needs_rebuild
-    restored.tracker.rebuild((i, report_key("citizen_app", f"P{i}-0"), person(i)) for i in range(5))
-    restored.seq = 5
+        restored.store.restore(key, value)
+    restored.store.committed({0: len(changelog)})
+    assert restored.store.checkpoint() == {0: len(changelog)}
     assert restored.add(person(9, days=1)) == one.add(person(9, days=1))
+    assert restored.store.take() == one.store.take()
 
 
 def test_id_numbers_identify_persons_too() -> None:

@@ -1,0 +1,1 @@
+"""Local persistent state stores of stateful router stages (materialised changelogs)."""
