@@ -1,10 +1,12 @@
 """The ceiling: pre-loaded raw records consumed and produced again with no processing.
 
 Same settings as a router stage: read_committed, no auto-commit, batches of
-up to 500 records, each written in one transaction (acks=all, idempotent)
-together with the consumed offsets. One hop (raw topics -> one output
-topic); the router makes two (raw -> normalized -> dispatch). Done with
-aiokafka (the router's client) and with confluent-kafka (librdkafka) for comparison.
+up to the router's batch size, each written in one transaction (acks=all,
+idempotent) together with the consumed offsets; aiokafka writes them as the
+router does (one record batch per partition, ``router.runtime.batches``).
+One hop (raw topics -> one output topic); the router makes two (raw ->
+normalized -> dispatch). Done with aiokafka (the router's client) and with
+confluent-kafka (librdkafka) for comparison.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from aiokafka import TopicPartition
 
 from benchmarks.data import RawRecord, preload
 from benchmarks.kafka import delete_namespace, fresh_catalog
+from router.app import MAX_BATCH_RECORDS, MAX_PARTITION_FETCH_BYTES
+from router.runtime.batches import OutRecord, write_batches
+from router.runtime.producers import BATCH_BYTES
 from unionhub.kafka.clients import committed_consumer, transactional_producer
 from unionhub.kafka.topics import TopicCatalog
 
-BATCH = 500
+BATCH = MAX_BATCH_RECORDS  # the router's batch: records per poll and transaction
 
 
 async def ceiling(client: str, bootstrap: str, records: list[RawRecord]) -> float:
@@ -39,9 +44,15 @@ async def ceiling(client: str, bootstrap: str, records: list[RawRecord]) -> floa
 async def _aiokafka_hop(bootstrap: str, catalog: TopicCatalog, count: int) -> float:
     group = f"{catalog.namespace}ceiling"
     consumer = committed_consumer(
-        bootstrap, *catalog.raw_topics(), group_id=group, max_poll_records=BATCH
+        bootstrap,
+        *catalog.raw_topics(),
+        group_id=group,
+        max_poll_records=BATCH,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
     )
-    producer = transactional_producer(bootstrap, f"{catalog.namespace}ceiling")
+    producer = transactional_producer(
+        bootstrap, f"{catalog.namespace}ceiling", max_batch_size=BATCH_BYTES
+    )
     await consumer.start()
     await producer.start()
     try:
@@ -54,14 +65,14 @@ async def _aiokafka_hop(bootstrap: str, catalog: TopicCatalog, count: int) -> fl
             if first is None:
                 first = time.perf_counter()
             async with producer.transaction():
-                sent = [
-                    await producer.send(
-                        catalog.router_normalized, m.value, key=m.key, headers=list(m.headers)
-                    )
-                    for messages in batches.values()
-                    for m in messages
-                ]
-                await asyncio.gather(*sent)
+                sent = await write_batches(
+                    producer,
+                    [
+                        OutRecord(catalog.router_normalized, m.key, m.value, m.headers)
+                        for messages in batches.values()
+                        for m in messages
+                    ],
+                )
                 offsets = {
                     TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1
                     for tp, messages in batches.items()

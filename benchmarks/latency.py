@@ -1,6 +1,7 @@
 """Latency at a steady offered load: raw record written -> its dispatch event readable.
 
-``unionhub router run`` runs as its own process. A connector-like writer
+``unionhub router run`` runs as its own process(es), laid out as in the
+throughput run. A connector-like writer
 sends ``rate`` records per second for ``seconds`` (a transaction every 50
 ms, as an intake writer commits a page); a read_committed consumer of every
 dispatch topic notes when each report's event becomes readable. A record's
@@ -21,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from benchmarks.data import RawRecord
 from benchmarks.kafka import delete_namespace, fresh_catalog
-from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv
+from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv, unionhub_stages
 from unionhub.kafka.clients import admin_client, transactional_producer
 from unionhub.kafka.topics import TopicCatalog
 
@@ -42,17 +43,35 @@ class LatencyResult:
 
 
 async def latency(
-    bootstrap: str, records: list[RawRecord], rate: int, seconds: int
+    bootstrap: str,
+    records: list[RawRecord],
+    rate: int,
+    seconds: int,
+    *,
+    processes: int = 1,
+    layout: str = "split",
 ) -> LatencyResult:
-    """Offer ``rate`` records/s for ``seconds`` to a running router; latency percentiles."""
+    """Offer ``rate`` records/s for ``seconds`` to a running router; latency percentiles.
+
+    The router runs as ``processes`` processes laid out as in the throughput
+    run (:func:`benchmarks.pipeline.unionhub_stages`).
+    """
     catalog = await fresh_catalog(bootstrap, "l")
     records = records[: rate * seconds]
     sent_at: dict[tuple[str, str, str], float] = {}
     seen_at: dict[tuple[str, str, str], float] = {}
     refs = [record.ref for record in records]
-    process = spawn(
-        unionhub_argv()[0], stage_env(bootstrap, catalog), f"{catalog.namespace}latency"
-    )
+    env = stage_env(bootstrap, catalog)
+    children = [
+        spawn(
+            argv,
+            {**env, "UNIONHUB_ROUTER_STAGES": stages},
+            f"{catalog.namespace}latency-{n}",
+        )
+        for n, (argv, stages) in enumerate(
+            zip(unionhub_argv(processes), unionhub_stages(processes, layout), strict=True)
+        )
+    ]
     reader = asyncio.create_task(_read_events(bootstrap, catalog, seen_at))
     try:
         producer = transactional_producer(bootstrap, f"{catalog.namespace}latency-writer")
@@ -61,7 +80,7 @@ async def latency(
             # Warm up: the first record goes alone; the clock starts once its event is seen.
             await _write(producer, catalog, records[:1], [refs[0]], sent_at)
             while refs[0] not in seen_at:
-                if process.poll() is not None:
+                if any(child.poll() is not None for child in children):
                     raise RuntimeError("the router exited; see .cache/bench-logs")
                 await asyncio.sleep(0.05)  # polling our own reader's table
             per_tick = max(int(rate * TICK_S), 1)
@@ -83,7 +102,7 @@ async def latency(
     finally:
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
-        await asyncio.to_thread(stop, [process])
+        await asyncio.to_thread(stop, children)
         await delete_namespace(bootstrap, catalog)
     latencies = sorted(
         (seen_at[ref] - sent_at[ref]) * 1000 for ref in sent_at if ref in seen_at and ref != refs[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,7 @@ class PipelineRun:
     records: int
     seconds: float
     output: DispatchOutput | None
+    cpu_seconds: float = 0.0  # user + system CPU of the stage processes, start-up included
 
     @property
     def per_second(self) -> float:
@@ -89,6 +91,21 @@ def unionhub_argv(processes: int = 1) -> list[list[str]]:
     return [[sys.executable, "-m", "unionhub", "router", "run"] for _ in range(processes)]
 
 
+LAYOUTS = ("split", "all")
+
+
+def unionhub_stages(processes: int, layout: str = "split") -> list[str]:
+    """``UNIONHUB_ROUTER_STAGES`` of each router process.
+
+    ``split`` (with two processes or more): the stateful dispatch stage alone
+    on the first process, normalize on the others, the peer's layout (one
+    process per stage). ``all``: every process runs both stages.
+    """
+    if layout == "all" or processes < 2:
+        return ["all"] * processes
+    return ["dispatch"] + ["normalize"] * (processes - 1)
+
+
 def quix_argv() -> list[list[str]]:
     """The peer: one Quix application per stage."""
     return [
@@ -112,22 +129,32 @@ async def run_pipeline(
     *,
     keep_output: bool,
     processes: int = 1,
+    layout: str = "split",
 ) -> PipelineRun:
     """Load ``records`` into a fresh namespace, run ``system`` over them, time it.
 
-    ``processes`` is the number of ``unionhub router run`` processes (the peer
-    always runs one process per stage).
+    ``processes`` is the number of ``unionhub router run`` processes, with the
+    stages laid out as :func:`unionhub_stages` says (the peer always runs one
+    process per stage).
     """
     catalog = await fresh_catalog(bootstrap, system[0])
     try:
         await asyncio.to_thread(preload, bootstrap, catalog, records, f"{catalog.namespace}load")
         argvs = unionhub_argv(processes) if system == "unionhub" else quix_argv()
         env = stage_env(bootstrap, catalog)
+        envs = [env] * len(argvs)
+        if system == "unionhub":
+            envs = [
+                {**env, "UNIONHUB_ROUTER_STAGES": stages}
+                for stages in unionhub_stages(processes, layout)
+            ]
         normalize_group, dispatch_group = groups(system, catalog)
         async with Progress(bootstrap) as progress:
             raw_ends = await progress.last_records(*catalog.raw_topics())
+            cpu_before = _children_cpu()
             children = [
-                spawn(argv, env, f"{catalog.namespace}{system}-{n}") for n, argv in enumerate(argvs)
+                spawn(argv, envs[n], f"{catalog.namespace}{system}-{n}")
+                for n, argv in enumerate(argvs)
             ]
             try:
 
@@ -150,14 +177,29 @@ async def run_pipeline(
                 last = await wait_for(dispatched)
             finally:
                 await asyncio.to_thread(stop, children)
+            cpu = _children_cpu() - cpu_before
         output = None
         if keep_output:
             output = DispatchOutput.of(await read_committed(bootstrap, *catalog.dispatch_topics()))
-        return PipelineRun(system, len(records), last - first, output)
+        return PipelineRun(system, len(records), last - first, output, cpu)
     finally:
         await delete_namespace(bootstrap, catalog)
         for state in (REPO_ROOT / ".cache" / "bench-state").glob(f"quix-{catalog.namespace}*"):
             shutil.rmtree(state, ignore_errors=True)
+        # The router's local dispatch stores (router.dedupe.store) of this namespace.
+        stores = REPO_ROOT / ".cache" / "bench-state" / "router"
+        for state in stores.glob(f"{catalog.namespace}*"):
+            shutil.rmtree(state, ignore_errors=True)
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's children reaped so far.
+
+    Robust to a busy machine where wall-clock rates are not: a stage process
+    that waits for a core does not use CPU meanwhile.
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _check_alive(processes: Sequence[subprocess.Popen[bytes]]) -> None:

@@ -30,7 +30,7 @@ from benchmarks.data import scenario_records
 from benchmarks.kafka import REPO_ROOT, bench_broker, bench_settings
 from benchmarks.latency import LatencyResult, latency
 from benchmarks.memory import MemoryResult, memory_and_restore
-from benchmarks.pipeline import PipelineRun, run_pipeline
+from benchmarks.pipeline import LAYOUTS, PipelineRun, run_pipeline
 
 TARGETS = {
     "ratio_quix": 1.5,
@@ -49,6 +49,7 @@ class Results:
     command: str
     records: int
     router_processes: int = 1
+    router_layout: str = "split"
     ceilings: dict[str, float] = field(default_factory=dict)
     runs: dict[str, list[PipelineRun]] = field(default_factory=dict)
     comparison: Comparison | None = None
@@ -76,6 +77,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=2,
         help="unionhub router processes (the Quix peer runs two: one per stage)",
     )
+    parser.add_argument(
+        "--router-layout",
+        choices=LAYOUTS,
+        default="split",
+        help="split: dispatch stage alone on one process, normalize on the others (the "
+        "peer's layout); all: both stages in every process",
+    )
     parser.add_argument("--rate", type=int, default=2000, help="latency: offered records/s")
     parser.add_argument("--seconds", type=int, default=60, help="latency: how long")
     parser.add_argument("--cases", type=int, default=1_000_000, help="memory: cases in state")
@@ -98,7 +106,10 @@ async def run_all(args: argparse.Namespace, bootstrap: str) -> Results:
     """Run every selected part against ``bootstrap``."""
     command = "python -m benchmarks.run " + shlex.join(sys.argv[1:])
     results = Results(
-        command=command.strip(), records=args.records, router_processes=args.router_processes
+        command=command.strip(),
+        records=args.records,
+        router_processes=args.router_processes,
+        router_layout=args.router_layout,
     )
     say(f"generating {args.records} raw records (seeded scenario, five channels)")
     records = await asyncio.to_thread(scenario_records, args.records)
@@ -120,16 +131,27 @@ async def run_all(args: argparse.Namespace, bootstrap: str) -> Results:
                 records,
                 keep_output=n == 0,
                 processes=args.router_processes,
+                layout=args.router_layout,
             )
             results.runs[system].append(run)
             if run.output is not None:
                 outputs[system] = run.output
-            say(f"{system} run {n + 1}: {run.per_second:,.0f} records/s ({run.seconds:.1f} s)")
+            say(
+                f"{system} run {n + 1}: {run.per_second:,.0f} records/s ({run.seconds:.1f} s, "
+                f"CPU {run.cpu_seconds:.1f} s)"
+            )
     if len(outputs) == 2:
         results.comparison = compare(outputs["unionhub"], outputs["quix"])
         say(f"outputs: {results.comparison}")
     if "latency" not in args.skip:
-        results.latency = await latency(bootstrap, records, args.rate, args.seconds)
+        results.latency = await latency(
+            bootstrap,
+            records,
+            args.rate,
+            args.seconds,
+            processes=args.router_processes,
+            layout=args.router_layout,
+        )
         say(f"latency: {results.latency}")
     if "memory" not in args.skip:
         results.memory = await memory_and_restore(bootstrap, records, args.cases)
@@ -183,7 +205,7 @@ def table(results: Results) -> str:
     for system, runs in results.runs.items():
         each = ", ".join(f"{r.per_second:,.0f}" for r in runs)
         label = (
-            f"unionhub router, {results.router_processes} process(es)"
+            f"unionhub router, {results.router_processes} process(es), {results.router_layout}"
             if system == "unionhub"
             else "Quix Streams peer, 2 processes"
         )
@@ -191,7 +213,7 @@ def table(results: Results) -> str:
             (
                 f"{label} (median of {len(runs)})",
                 f"{results.median(system):,.0f} records/s",
-                f"runs: {each}",
+                f"runs: {each}; CPU of the stage processes: {_cpu_per_k(runs)} s per 1,000",
             )
         )
     if "unionhub" in results.runs and "quix" in results.runs:
@@ -239,6 +261,14 @@ def table(results: Results) -> str:
                 + f"; stage ready after {mem.ready_s:.1f} s",
             )
         )
+        rows.append(
+            (
+                "cold restore, empty local store (start -> first event)",
+                f"{mem.cold_restore_s:.1f} s",
+                f"full changelog replay; RSS {mem.cold_rss_mb:,.0f} MB; "
+                f"store {mem.store_mb:,.0f} MB on disk",
+            )
+        )
     rows.extend(("legal_stations round", line, "") for line in results.connectors)
     rows.extend(
         (
@@ -251,6 +281,11 @@ def table(results: Results) -> str:
     out = ["| figure | value | notes |", "|---|---|---|"]
     out += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(out)
+
+
+def _cpu_per_k(runs: list[PipelineRun]) -> str:
+    """Median CPU seconds the stage processes spent per 1,000 records (start-up included)."""
+    return f"{statistics.median(1000 * r.cpu_seconds / r.records for r in runs):.2f}"
 
 
 def _target(met: bool, text: str) -> str:

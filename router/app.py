@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,18 @@ log = structlog.get_logger(__name__)
 
 NORMALIZE_STAGE = "normalize"
 DISPATCH_STAGE = "dispatch"
+
+# Records per transaction at most (one poll): fewer, larger transactions when there is
+# a backlog (each costs five round trips and a marker per partition written); under a
+# steady load a poll holds what arrived since the last one, whatever this is.
+MAX_BATCH_RECORDS = 2000
+# A fetch per partition large enough for such a batch (reports are 1 to 3 KB).
+MAX_PARTITION_FETCH_BYTES = 4 * 1024 * 1024
+# Under a steady load, stage 1's 15 input partitions would each commit a transaction of
+# a few records per poll: hold each partition's records up to this long first. Stage 2
+# reads one partition, so holds briefly only.
+NORMALIZE_LINGER_MS = 100
+DISPATCH_LINGER_MS = 20
 
 NormalizeFactory = Callable[[Settings], Processor]
 DispatchFactory = Callable[[Settings], StatefulProcessor]
@@ -50,6 +63,9 @@ def normalize_stage_config(settings: Settings, client_id: str | None = None) -> 
         dead_letter_topic=topics.router_dlq,
         session_timeout_ms=settings.router_session_timeout_ms,
         client_id=client_id,
+        max_batch_records=MAX_BATCH_RECORDS,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
+        linger_ms=NORMALIZE_LINGER_MS,
     )
 
 
@@ -67,6 +83,9 @@ def dispatch_stage_config(settings: Settings, client_id: str | None = None) -> S
         changelog_topic=topics.router_state,
         session_timeout_ms=settings.router_session_timeout_ms,
         client_id=client_id,
+        max_batch_records=MAX_BATCH_RECORDS,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
+        linger_ms=DISPATCH_LINGER_MS,
     )
 
 
@@ -80,6 +99,9 @@ class RouterStatus:
 
 class RouterApp:
     """Runs the normalize and dispatch stages as two tasks until :meth:`stop`.
+
+    ``settings.router_stages`` may name one stage only: a deployment may run
+    the stateful dispatch stage on one process and normalize on the others.
 
     The processors come from ``router.stages`` unless factories are given (tests
     give their own). If one stage fails, the other is stopped and :meth:`run`
@@ -114,20 +136,27 @@ class RouterApp:
 
     async def run(self) -> None:
         """Run both stages until :meth:`stop` (or until one of them fails, which is raised)."""
+        tune_garbage_collector()
         normalize_factory = self._normalize_factory or _stage_factory("build_normalize_processor")
         dispatch_factory = self._dispatch_factory or cast(
             DispatchFactory, _stage_factory("build_dispatch_processor")
         )
-        self._runtimes = [
-            StageRuntime(
-                normalize_stage_config(self._settings, self._client_id),
-                normalize_factory(self._settings),
-            ),
-            StageRuntime(
-                dispatch_stage_config(self._settings, self._client_id),
-                dispatch_factory(self._settings),
-            ),
-        ]
+        stages = self._settings.router_stages
+        self._runtimes = []
+        if stages in ("all", NORMALIZE_STAGE):
+            self._runtimes.append(
+                StageRuntime(
+                    normalize_stage_config(self._settings, self._client_id),
+                    normalize_factory(self._settings),
+                )
+            )
+        if stages in ("all", DISPATCH_STAGE):
+            self._runtimes.append(
+                StageRuntime(
+                    dispatch_stage_config(self._settings, self._client_id),
+                    dispatch_factory(self._settings),
+                )
+            )
         if self._stopping:
             return
         tasks = [
@@ -148,6 +177,24 @@ class RouterApp:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+
+# Young objects between collections (CPython's default is 700), and how rarely the
+# older generations are collected.
+GC_THRESHOLDS = (50_000, 50, 100)
+
+
+def tune_garbage_collector() -> None:
+    """Collect cyclic garbage less often: a router process's best setting, process-wide.
+
+    Each record allocates thousands of short-lived objects (models, dicts,
+    strings) that reference counting frees, while the dispatch stage holds a
+    large long-lived state; with CPython's default thresholds the cyclic
+    collector runs every 700 allocations and took a fifth of the dispatch
+    stage's time in the benchmark's profile (processors in process: 3,200 ->
+    4,700 records/s with these thresholds).
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _stage_factory(name: str) -> NormalizeFactory:

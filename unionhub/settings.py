@@ -80,6 +80,13 @@ class Settings(BaseSettings):
             "3 on a production cluster (with min.insync.replicas=2 on the brokers)."
         ),
     )
+    router_stages: Literal["all", "normalize", "dispatch"] = Field(
+        default="all",
+        description=(
+            "Which router stages `router run` runs in this process: both (all), or one, "
+            "e.g. the stateful dispatch stage alone on one process and normalize on the others."
+        ),
+    )
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
@@ -73,14 +72,31 @@ def shingles(text: str, key: bytes) -> list[int]:
     if not compact:
         return []
     grams = {compact[i : i + 3] for i in range(max(len(compact) - 2, 1))}
-    return sorted(_gram_hash(g, key) for g in grams)
+    hashes = _GRAM_HASHES.get(key)
+    if hashes is None or len(hashes) > _MAX_CACHED_GRAMS:
+        hashes = _GRAM_HASHES[key] = _GramHashes(key)
+    # Complaint texts share most of their 3-grams: the keyed hash of each is
+    # computed once (a dict lookup in C per gram after that).
+    return sorted(map(hashes.__getitem__, grams))
 
 
-@functools.lru_cache(maxsize=1 << 17)
-def _gram_hash(gram: str, key: bytes) -> int:
-    # Complaint texts share most of their 3-grams: caching the keyed hash halves
-    # the normalize stage's shingling time (profile of the benchmark).
-    return int.from_bytes(hashlib.blake2b(gram.encode(), key=key[:64], digest_size=4).digest()) >> 1
+_MAX_CACHED_GRAMS = 1 << 18
+
+
+class _GramHashes(dict[str, int]):
+    """3-gram -> its keyed 31-bit hash, computed on first use."""
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__()
+        self._key = key[:64]
+
+    def __missing__(self, gram: str) -> int:
+        digest = hashlib.blake2b(gram.encode(), key=self._key, digest_size=4).digest()
+        value = self[gram] = int.from_bytes(digest) >> 1
+        return value
+
+
+_GRAM_HASHES: dict[bytes, _GramHashes] = {}
 
 
 def jaccard(a: list[int], b: list[int]) -> float:

@@ -20,6 +20,8 @@ from unionhub.kafka.clients import transactional_producer
 
 log = structlog.get_logger(__name__)
 
+BATCH_BYTES = 512 * 1024
+
 # aiokafka's TransactionState names (kept on a private manager).
 _ABORTABLE = frozenset({"IN_TRANSACTION", "ABORTABLE_ERROR"})
 _IDLE = frozenset({"READY"})
@@ -62,6 +64,9 @@ class PartitionProducers:
             transactional_id(self._prefix, tp),
             transaction_timeout_ms=self._transaction_timeout_ms,
             request_timeout_ms=int(self._timeout_s * 1000),
+            # A transaction's records go as one batch per partition (``batches``):
+            # room for a whole poll's worth of reports in one.
+            max_batch_size=BATCH_BYTES,
         )
         try:
             async with asyncio.timeout(self._timeout_s):

@@ -30,7 +30,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
-from router.processor import InputRecord, Output, Processor, StatefulProcessor
+from router.processor import InputRecord, Output, Processor, StatefulProcessor, checkpointed
+from router.runtime.batches import OutRecord, write_with_offsets
 from router.runtime.changelog import StateKeys, replay_changelog
 from router.runtime.deadletters import runtime_dead_letter
 from router.runtime.errors import StageConfigError, StateRestoreError
@@ -60,10 +61,15 @@ class StageConfig:
     dead_letter_topic: str
     changelog_topic: str | None = None
     max_batch_records: int = 500
+    # Bytes one fetch may return per partition: room for a whole batch of records.
+    max_partition_fetch_bytes: int = 1024 * 1024
     session_timeout_ms: int = 10_000
     transaction_timeout_ms: int = 60_000
     kafka_timeout_s: float = 30.0
     poll_timeout_ms: int = 200
+    # Hold a partition's records up to this long (or until max_batch_records) before
+    # their transaction: under a steady trickle, fewer and larger transactions.
+    linger_ms: int = 0
     client_id: str | None = None
     # A topic created a moment ago may be unknown to the broker's metadata briefly.
     topic_wait_s: float = 10.0
@@ -134,6 +140,9 @@ class StageRuntime:
         self._pending: dict[TopicPartition, float] = {}  # partition -> not before (loop time)
         self._expected: dict[TopicPartition, int] = {}  # next offset to process
         self._positions: dict[TopicPartition, int] = {}  # consumed and processed up to
+        # Fetched, not yet processed (linger): records and when the first was fetched.
+        self._held: dict[TopicPartition, list[Any]] = {}
+        self._held_since: dict[TopicPartition, float] = {}
         self._failures: dict[TopicPartition, int] = {}
         self._careful_until: dict[TopicPartition, int] = {}
         self._poison: dict[TopicPartition, _Poison] = {}
@@ -189,6 +198,7 @@ class StageRuntime:
             session_timeout_ms=self._config.session_timeout_ms,
             heartbeat_interval_ms=max(self._config.session_timeout_ms // 4, 100),
             max_poll_records=self._config.max_batch_records,
+            max_partition_fetch_bytes=self._config.max_partition_fetch_bytes,
         )
         self._consumer = consumer
         try:
@@ -217,8 +227,12 @@ class StageRuntime:
                     await self._producers.close(tp)
                     self._forget(tp)
                 if self._state is not None and revoked:
-                    self._state.reset()
-                    self._state_keys.clear()
+                    if checkpointed(self._state) is not None:
+                        # The local store holds committed state only: keep it for next time.
+                        self._state.discard_changes()
+                    else:
+                        self._state.reset()
+                        self._state_keys.clear()
         finally:
             self._revoking = False
         if revoked:
@@ -296,6 +310,9 @@ class StageRuntime:
         if state is None or changelog is None:
             return
         state.discard_changes()
+        store = checkpointed(state)
+        if store is not None:
+            self._state_keys.count_by(store.live_keys)
         replayed = await replay_changelog(
             self._config.bootstrap,
             changelog,
@@ -325,10 +342,17 @@ class StageRuntime:
     # --- processing -------------------------------------------------------------------
 
     async def _poll(self) -> dict[TopicPartition, list[Any]]:
+        """Fetch, and return the batches that are due (all of them without linger)."""
         consumer = self._require_consumer()
+        linger_s = self._config.linger_ms / 1000
+        loop = asyncio.get_running_loop()
+        timeout_ms = self._config.poll_timeout_ms
+        if self._held_since:
+            due_in = min(self._held_since.values()) + linger_s - loop.time()
+            timeout_ms = max(0, min(timeout_ms, int(due_in * 1000)))
         try:
-            batches: dict[TopicPartition, list[Any]] = await consumer.getmany(
-                timeout_ms=self._config.poll_timeout_ms,
+            fetched: dict[TopicPartition, list[Any]] = await consumer.getmany(
+                timeout_ms=timeout_ms,
                 max_records=self._config.max_batch_records,
             )
         except KafkaError as exc:
@@ -338,7 +362,35 @@ class StageRuntime:
             log.warning("poll failed; retrying", stage=self._config.name, error=type(exc).__name__)
             await self._wait_or_stop(1.0)
             return {}
-        return batches
+        if not linger_s and not self._held:
+            return fetched
+        now = loop.time()
+        for tp, messages in fetched.items():
+            held = self._held.get(tp)
+            if held and messages and messages[0].offset <= held[-1].offset:
+                held = None  # fetched again after a seek: the new fetch supersedes
+            if held is None:
+                self._held[tp] = list(messages)
+                self._held_since[tp] = now
+            else:
+                held.extend(messages)
+        assignment = consumer.assignment()
+        due: dict[TopicPartition, list[Any]] = {}
+        for tp in list(self._held):
+            if tp in self._pending or tp not in assignment:
+                self._release(tp)  # revoked or being set up again: read anew from committed
+            elif (
+                len(self._held[tp]) >= self._config.max_batch_records
+                or now - self._held_since[tp] >= linger_s
+                or self._stopping.is_set()
+            ):
+                due[tp] = self._held[tp]
+                self._release(tp)
+        return due
+
+    def _release(self, tp: TopicPartition) -> None:
+        self._held.pop(tp, None)
+        self._held_since.pop(tp, None)
 
     async def _process_all(self, batches: dict[TopicPartition, list[Any]]) -> None:
         """Process each partition's batch; partitions in parallel, each on its own producer."""
@@ -348,10 +400,17 @@ class StageRuntime:
     async def _process(self, tp: TopicPartition, messages: Sequence[Any]) -> None:
         if tp not in self._producers or tp in self._pending:
             return  # revoked or being recovered: these records are stale
+        # Offsets below what is committed are done; held and fetched again after a seek,
+        # a record may come twice: keep one increasing run from the expected offset.
+        todo: list[Any] = []
         expected = self._expected[tp]
-        todo = [m for m in messages if m.offset >= expected]
+        for m in messages:
+            if m.offset >= expected:
+                todo.append(m)
+                expected = m.offset + 1
         while todo and not self._revoking:
-            size = 1 if todo[0].offset <= self._careful_until.get(tp, -1) else len(todo)
+            careful = todo[0].offset <= self._careful_until.get(tp, -1)
+            size = 1 if careful else min(len(todo), self._config.max_batch_records)
             chunk, todo = todo[:size], todo[size:]
             if not await self._transact(tp, [_input_record(m) for m in chunk]):
                 return
@@ -364,19 +423,16 @@ class StageRuntime:
             outputs, dead_letters = self._outputs_of(tp, chunk)
             changes = self._state.take_changes() if self._state is not None else []
             await producer.begin_transaction()
-            sent = [
-                await producer.send(o.topic, o.value, key=o.key, headers=list(o.headers))
-                for o in outputs
+            records: list[OutRecord] = [
+                OutRecord(o.topic, o.key, o.value, o.headers) for o in outputs
             ]
-            logged = [
-                await producer.send(self._config.changelog_topic, value, key=key)
-                for key, value in changes
-            ]
-            await asyncio.gather(*sent)
-            written = await asyncio.gather(*logged)
-            await producer.send_offsets_to_transaction(
-                {tp: chunk[-1].offset + 1}, self._config.group_id
+            if changes:
+                changelog = self._require_changelog()
+                records += [OutRecord(changelog, key, value) for key, value in changes]
+            landed = await write_with_offsets(
+                producer, records, {tp: chunk[-1].offset + 1}, self._config.group_id
             )
+            written = landed[len(outputs) :]
             self._check_not_revoking()
             await producer.commit_transaction()
         except asyncio.CancelledError:
@@ -435,11 +491,15 @@ class StageRuntime:
         poison = self._poison.get(tp)
         if poison is not None and poison.offset <= last:
             del self._poison[tp]
+        ends: dict[int, int] = {}
         for (key, value), meta in zip(changes, written, strict=True):
             self._state_keys.apply(key, value)
-            self._changelog_end[meta.partition] = max(
-                self._changelog_end.get(meta.partition, 0), meta.offset + 1
-            )
+            ends[meta.partition] = max(ends.get(meta.partition, 0), meta.offset + 1)
+        for partition, end in ends.items():
+            self._changelog_end[partition] = max(self._changelog_end.get(partition, 0), end)
+        store = checkpointed(self._state)
+        if store is not None and changes:
+            store.committed(ends)  # writes reach the local store only once committed
         self._broker_ok = True
         self._counters.transactions += 1
         self._counters.records_in += len(chunk)
@@ -531,6 +591,11 @@ class StageRuntime:
         if self._revoking:
             raise _RevokedError
 
+    def _require_changelog(self) -> str:
+        if self._config.changelog_topic is None:
+            raise StageConfigError(f"stage {self._config.name} has no changelog topic")
+        return self._config.changelog_topic
+
     def _require_consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
             raise StageConfigError(f"stage {self._config.name} is not running")
@@ -540,8 +605,8 @@ class StageRuntime:
         """Remember how far each ready partition is consumed (all of it processed by now)."""
         consumer = self._require_consumer()
         for tp in list(self._expected):  # a rebalance may change it while we await
-            if tp in self._pending or tp not in consumer.assignment():
-                continue
+            if tp in self._pending or tp not in consumer.assignment() or tp in self._held:
+                continue  # (held records are consumed but not processed yet)
             with contextlib.suppress(IllegalStateError):
                 # Past transaction markers too, which `_expected` never sees.
                 self._positions[tp] = await consumer.position(tp)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from router.app import dispatch_stage_config, normalize_stage_config
+from router.app import GC_THRESHOLDS, dispatch_stage_config, normalize_stage_config
 from tests.integration.router_stage_main import (
     Tail,
     drop_namespace,
@@ -103,3 +104,30 @@ async def test_unionhub_router_run_with_the_real_stages_dead_letters_garbage_and
     assert letter["raw"] == "not json"
     for config in (normalize_stage_config(settings), dispatch_stage_config(settings)):
         assert await group_state(settings.kafka_bootstrap, config.group_id) == ("Empty", 0)
+
+
+async def test_router_stages_split_over_two_apps_gives_each_one_stage(
+    settings: Settings, topics: TopicCatalog
+) -> None:
+    keys = [b"a", b"b", b"a", b"c"]
+    await produce(
+        settings.kafka_bootstrap,
+        [(topics.raw("hotline_12351"), key, f"m{i}".encode()) for i, key in enumerate(keys)],
+    )
+    normalize_app = harness_app(settings.model_copy(update={"router_stages": "normalize"}), "n")
+    dispatch_app = harness_app(settings.model_copy(update={"router_stages": "dispatch"}), "d")
+    tasks = [asyncio.create_task(app.run()) for app in (normalize_app, dispatch_app)]
+    try:
+        async with Tail(settings.kafka_bootstrap, topics.alerts) as counted:
+            await eventually(counted.at_least(len(keys)), timeout_s=60)
+        (normalize,) = normalize_app.status().stages
+        (dispatch,) = dispatch_app.status().stages
+    finally:
+        for app in (normalize_app, dispatch_app):
+            app.stop()
+        await asyncio.gather(*tasks)
+    assert normalize.stage == "normalize"
+    assert len(normalize.owned) == 15
+    assert dispatch.stage == "dispatch"
+    assert dispatch.owned == (f"{topics.router_normalized}-0",)
+    assert gc.get_threshold() == GC_THRESHOLDS  # a router process collects less often
