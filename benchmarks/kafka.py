@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from unionhub.kafka.broker import LocalBroker
@@ -136,45 +135,3 @@ class Progress:
             if target > 0 and committed < target:
                 return False
         return True
-
-
-async def wait_for(
-    condition: Callable[[], Awaitable[bool]], every_s: float = 0.05, timeout_s: float = 3600
-) -> float:
-    """Poll ``condition`` until it holds; returns the loop time at which it was seen."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        if await condition():
-            return loop.time()
-        if loop.time() > deadline:
-            raise TimeoutError(f"benchmark condition not met within {timeout_s:.0f}s")
-        await asyncio.sleep(every_s)  # polling the broker: there is no event to wait on
-
-
-async def read_committed(bootstrap: str, *topics: str) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every committed record of ``topics`` up to their end offsets at call time."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        isolation_level="read_committed",
-        max_partition_fetch_bytes=4 << 20,
-    )
-    await consumer.start()
-    try:
-        async with admin_client(bootstrap) as admin:
-            described = await admin.describe_topics(list(topics))
-        tps = [
-            TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]
-        ]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        records: list[ConsumerRecord[bytes, bytes]] = []
-        pending = {tp for tp in tps if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500, max_records=10_000)
-            records += [m for msgs in batch.values() for m in msgs]
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-        return records
-    finally:
-        await consumer.stop()

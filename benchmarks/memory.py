@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.data import RawRecord, preload
-from benchmarks.kafka import REPO_ROOT, delete_namespace, fresh_catalog, read_committed
+from benchmarks.kafka import REPO_ROOT, delete_namespace, fresh_catalog
 from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv
 from router.dedupe.codec import CaseState, FirstVersion, StoredReport
 from router.dedupe.engine import case_id_for
@@ -37,6 +37,7 @@ from router.normalize.errors import NormalizeError
 from router.normalize.normalizer import Normalizer
 from schemas.complaint import NormalizedReport
 from schemas.dispatch import SourceRef
+from unionhub.kafka.reading import read_to_end
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
 
@@ -181,7 +182,7 @@ async def _start_and_probe(
     bootstrap: str, catalog: TopicCatalog, probe: RawRecord, name: str
 ) -> _Start:
     """Start the router, time it to ready and to the probe's first event, read its RSS, stop it."""
-    before = len(await read_committed(bootstrap, *catalog.dispatch_topics()))
+    before = len(await read_to_end(bootstrap, *catalog.dispatch_topics()))
     log_name = f"{catalog.namespace}memory-{name}"
     started = time.perf_counter()
     process = spawn(unionhub_argv()[0], stage_env(bootstrap, catalog), log_name)
@@ -191,7 +192,7 @@ async def _start_and_probe(
             preload, bootstrap, catalog, [probe], f"{catalog.namespace}probe-{name}"
         )
         give_up = time.perf_counter() + 900
-        while len(await read_committed(bootstrap, *catalog.dispatch_topics())) <= before:
+        while len(await read_to_end(bootstrap, *catalog.dispatch_topics())) <= before:
             if process.poll() is not None or time.perf_counter() > give_up:
                 raise RuntimeError("the router gave no event; see .cache/bench-logs")
             await asyncio.sleep(0.1)  # polling the broker for the probe's event

@@ -27,12 +27,13 @@ from benchmarks.kafka import (
     Progress,
     delete_namespace,
     fresh_catalog,
-    read_committed,
-    wait_for,
 )
+from unionhub.kafka.reading import read_to_end
 from unionhub.kafka.topics import TopicCatalog
+from unionhub.polling import poll_until
 
 LOG_DIR = REPO_ROOT / ".cache" / "bench-logs"
+WAIT_S = 3600.0  # a run waits this long for a stage to get somewhere before it gives up
 SYSTEMS = ("unionhub", "quix")
 
 
@@ -166,21 +167,21 @@ async def run_pipeline(
                     _check_alive(children)
                     return await progress.group_done(normalize_group, raw_ends)
 
-                first = await wait_for(started, every_s=0.01)
-                await wait_for(normalized)
+                first = await poll_until(started, timeout_s=WAIT_S, every_s=0.01)
+                await poll_until(normalized, timeout_s=WAIT_S, every_s=0.05)
                 normalized_ends = await progress.last_records(catalog.router_normalized)
 
                 async def dispatched() -> bool:
                     _check_alive(children)
                     return await progress.group_done(dispatch_group, normalized_ends)
 
-                last = await wait_for(dispatched)
+                last = await poll_until(dispatched, timeout_s=WAIT_S, every_s=0.05)
             finally:
                 await asyncio.to_thread(stop, children)
             cpu = _children_cpu() - cpu_before
         output = None
         if keep_output:
-            output = DispatchOutput.of(await read_committed(bootstrap, *catalog.dispatch_topics()))
+            output = DispatchOutput.of(await read_to_end(bootstrap, *catalog.dispatch_topics()))
         return PipelineRun(system, len(records), last - first, output, cpu)
     finally:
         await delete_namespace(bootstrap, catalog)

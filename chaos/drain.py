@@ -15,10 +15,11 @@ from aiokafka import TopicPartition
 
 from chaos.daemon import AdminApi
 from chaos.kafka import group_reached, past_last_records
-from chaos.waiting import wait_until
+from chaos.plan import POLL_S
 from checker import CheckReport, Expectations, check, read_observed
 from router.app import dispatch_stage_config, normalize_stage_config
 from unionhub.kafka.topics import TopicCatalog
+from unionhub.polling import poll_until
 from unionhub.settings import Settings
 
 
@@ -45,7 +46,12 @@ async def wait_accounted_for(judge: Judge, timeout_s: float) -> CheckReport:
         return last[0].lost == 0 and last[0].dead_letters_missing == 0
 
     try:
-        await wait_until(accounted_for, "every expected record accounted for", timeout_s, 2.0)
+        await poll_until(
+            accounted_for,
+            what="every expected record accounted for",
+            timeout_s=timeout_s,
+            every_s=2.0,
+        )
     except TimeoutError as exc:
         raise TimeoutError(f"{exc}; the last figures:\n{last[0].format()}") from None
     return last[0]
@@ -58,7 +64,7 @@ async def pause_connectors(admin: AdminApi, names: Iterable[str], timeout_s: flo
         async def paused(name: str = name) -> bool:
             return await admin.pause(name) and await admin.state(name) == "PAUSED"
 
-        await wait_until(paused, f"{name} paused", timeout_s)
+        await poll_until(paused, what=f"{name} paused", timeout_s=timeout_s, every_s=POLL_S)
 
 
 async def wait_router_idle(settings: Settings, timeout_s: float) -> None:
@@ -74,4 +80,6 @@ async def wait_router_idle(settings: Settings, timeout_s: float) -> None:
         async def reached(group: str = group, targets: dict[TopicPartition, int] = targets) -> bool:
             return await group_reached(bootstrap, group, targets)
 
-        await wait_until(reached, f"group {group} committed its input", timeout_s)
+        await poll_until(
+            reached, what=f"group {group} committed its input", timeout_s=timeout_s, every_s=POLL_S
+        )

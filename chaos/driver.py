@@ -19,11 +19,11 @@ import structlog
 
 from chaos.connectors import tuned_configs, with_secret_files
 from chaos.daemon import AdminApi, DaemonProcess
-from chaos.plan import Plan, StormWindow
-from chaos.waiting import wait_until
+from chaos.plan import POLL_S, Plan, StormWindow
 from simulators import Simulators
 from simulators.servers.legal_stations import DOWN_MODES
 from unionhub.kafka.broker import LocalBroker, answers
+from unionhub.polling import poll_until
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +74,12 @@ class Driver:
     async def start_daemon(self) -> None:
         """Start an incarnation and wait until it answers ``/healthz``."""
         self._daemon.start()
-        await wait_until(self._admin.healthy, "the daemon answers /healthz", START_TIMEOUT_S)
+        await poll_until(
+            self._admin.healthy,
+            what="the daemon answers /healthz",
+            timeout_s=START_TIMEOUT_S,
+            every_s=POLL_S,
+        )
 
     async def register_connectors(self) -> list[str]:
         """Store every channel's connector config through the admin API; their names."""
@@ -90,7 +95,9 @@ class Driver:
         async def stored() -> bool:
             return await self._admin.put_config(name, config)
 
-        await wait_until(stored, f"the admin API stores {name}", START_TIMEOUT_S)
+        await poll_until(
+            stored, what=f"the admin API stores {name}", timeout_s=START_TIMEOUT_S, every_s=POLL_S
+        )
 
     async def run(self) -> Tally:
         """Register the connectors, execute every step of the plan; return when all are done.
@@ -164,7 +171,12 @@ class Driver:
             return self._sims.fault_counts().get(fault, 0) > 0
 
         try:  # a storm that has not hit a single request yet lasts until it has
-            await wait_until(bitten, f"the {fault} storm hits a request", STORM_BITE_TIMEOUT_S)
+            await poll_until(
+                bitten,
+                what=f"the {fault} storm hits a request",
+                timeout_s=STORM_BITE_TIMEOUT_S,
+                every_s=POLL_S,
+            )
         except TimeoutError:
             log.warning("chaos: a storm hit no request", storm=fault)
         self._sims.end_storm(window.channel)
@@ -193,7 +205,12 @@ class Driver:
             return await self._admin.state(name) == "FAILED"
 
         try:
-            await wait_until(failed, f"{name} fails on the old secret", SECRET_FAIL_TIMEOUT_S)
+            await poll_until(
+                failed,
+                what=f"{name} fails on the old secret",
+                timeout_s=SECRET_FAIL_TIMEOUT_S,
+                every_s=POLL_S,
+            )
             self.tally.connector_failed_on_old_secret = True
         except TimeoutError:
             log.warning("chaos: connector never showed FAILED after the rotation", connector=name)
@@ -203,7 +220,12 @@ class Driver:
         async def running() -> bool:
             return await self._admin.state(name) == "RUNNING"
 
-        await wait_until(running, f"{name} runs with the new secret", START_TIMEOUT_S)
+        await poll_until(
+            running,
+            what=f"{name} runs with the new secret",
+            timeout_s=START_TIMEOUT_S,
+            every_s=POLL_S,
+        )
         self.tally.secret_fixed_by_admin = True
 
     async def _watch(self, stop: asyncio.Event) -> None:

@@ -20,6 +20,7 @@ STORMS: tuple[tuple[str, str, float], ...] = (
     ("legal_stations", "drop", 0.3),
 )
 STATIONS_DOWN_SHARE = 0.2  # "a fifth of the stations down"
+POLL_S = 0.5  # how often the run looks at the daemon, the broker or the simulators
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from chaos.connectors import secret_values
 from chaos.daemon import REPO_ROOT, AdminApi, DaemonProcess, daemon_environment
 from chaos.drain import Judge, pause_connectors, wait_accounted_for, wait_router_idle
 from chaos.driver import Driver
-from chaos.kafka import delete_namespace
 from chaos.plan import make_plan
 from chaos.report import ChaosReport
 from chaos.scan import ScanResult, pii_terms, scan_logs, scan_topics
@@ -35,6 +34,7 @@ from simulators import SimulatorOptions, start_simulators
 from simulators.export import write_expectations
 from unionhub.kafka.broker import LocalBroker, answers
 from unionhub.kafka.clients import admin_client
+from unionhub.kafka.reading import drop_namespace
 from unionhub.kafka.topics import TopicCatalog, ensure_topics
 from unionhub.settings import Settings
 
@@ -95,7 +95,7 @@ async def run_chaos(options: ChaosOptions) -> ChaosReport:
         report = await _run_with_broker(options, settings, broker)
     finally:
         if await _answers(broker):
-            await delete_namespace(settings.kafka_bootstrap, namespace)
+            await drop_namespace(settings.kafka_bootstrap, namespace)
         await broker.down()
     report.seconds = time.monotonic() - started
     return report

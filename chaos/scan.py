@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chaos.kafka import namespace_topics, read_all
+from chaos.kafka import namespace_topics
 from simulators import Simulators
+from unionhub.kafka.reading import read_to_end
 from unionhub.kafka.topics import TopicCatalog
 
 
@@ -95,7 +96,7 @@ async def scan_topics(
     secret_bytes = [t.encode() for t in secrets if t]
     topics = await namespace_topics(bootstrap, namespace)
     result.topics_scanned += len(topics)
-    for record in await read_all(bootstrap, topics, committed=False):
+    for record in await read_to_end(bootstrap, *topics, committed=False):
         result.records_scanned += 1
         parts = [record.key or b"", record.value or b""]
         parts += [bytes(v or b"") for _, v in record.headers or ()]

@@ -18,6 +18,7 @@ import pytest
 
 from unionhub.kafka.broker import LocalBroker
 from unionhub.kafka.clients import admin_client
+from unionhub.kafka.reading import drop_namespace
 from unionhub.kafka.topics import TopicCatalog, ensure_topics
 from unionhub.settings import Settings
 
@@ -67,10 +68,7 @@ async def settings(
     partitions runs out of file descriptors.
     """
     yield base_settings.model_copy(update={"namespace": namespace})
-    async with admin_client(kafka_bootstrap) as admin:
-        ours = [t for t in await admin.list_topics() if t.startswith(namespace)]
-        if ours:
-            await admin.delete_topics(ours)
+    await drop_namespace(kafka_bootstrap, namespace)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from connectors.oversize import MAX_MESSAGE_BYTES
 from connectors.retry import RetryPolicy
 from schemas.channels import Channel
 from tests.hostile.pii import ID_NUMBER, PHONE, SECRETS
-from tests.integration.test_connector_support import drop_namespace_topics, wait_for_partitions
+from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
@@ -101,10 +101,9 @@ async def upstream() -> AsyncIterator[tuple[HostileUpstream, str]]:
 
 
 @pytest.fixture
-async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> AsyncIterator[None]:
+async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> None:
+    """The catalogue's partitions visible to clients (the settings fixture drops them after)."""
     await wait_for_partitions(settings, *(spec.name for spec in topics.specs()))
-    yield
-    await drop_namespace_topics(settings)
 
 
 @pytest.mark.usefixtures("_namespace_topics")

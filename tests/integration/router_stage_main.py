@@ -29,6 +29,7 @@ from router.processor import InputRecord, Output
 from tests.kafka_helpers import eventually
 from unionhub.cli.router import run_until_signalled
 from unionhub.kafka.clients import admin_client, committed_consumer
+from unionhub.kafka.reading import committed_offsets
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.logging import configure_logging
 from unionhub.settings import Settings
@@ -261,14 +262,6 @@ class Tail:
         return reached
 
 
-async def drop_namespace(bootstrap: str, namespace: str) -> None:
-    """Delete every topic of ``namespace``: the shared test broker keeps a file per segment."""
-    async with admin_client(bootstrap) as admin:
-        ours = [t for t in await admin.list_topics() if t.startswith(namespace)]
-        if ours:
-            await admin.delete_topics(ours)
-
-
 async def end_offsets(bootstrap: str, *topics: str) -> dict[TopicPartition, int]:
     """The end offset of every partition of ``topics``, now."""
     tps = await partitions_of(bootstrap, *topics)
@@ -289,18 +282,6 @@ async def wait_committed(bootstrap: str, group_id: str, targets: dict[TopicParti
         return all(committed.get(tp, 0) >= end for tp, end in targets.items())
 
     await eventually(reached, timeout_s=60)
-
-
-async def committed_offsets(bootstrap: str, group_id: str) -> dict[TopicPartition, int]:
-    """The group's committed offset of each partition it has committed."""
-    try:
-        async with admin_client(bootstrap) as admin:
-            offsets = await admin.list_consumer_group_offsets(group_id)
-    except KafkaError as exc:
-        if not exc.retriable:
-            raise
-        return {}  # the group coordinator is not there yet: nothing committed that we can see
-    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 
 async def group_state(bootstrap: str, group_id: str) -> tuple[str, int]:

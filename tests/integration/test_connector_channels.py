@@ -10,7 +10,6 @@ and no log event carries an ID number, a phone number or a secret.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -25,7 +24,7 @@ from connectors.retry import RetryPolicy
 from connectors.secrets import SecretResolver
 from schemas.channels import Channel
 from simulators import SimulatorOptions, Simulators, start_simulators
-from tests.integration.test_connector_support import drop_namespace_topics, wait_for_partitions
+from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.pii import contains_numbers
@@ -35,10 +34,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> AsyncIterator[None]:
+async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> None:
+    """The catalogue's partitions visible to clients (the settings fixture drops them after)."""
     await wait_for_partitions(settings, *(spec.name for spec in topics.specs()))
-    yield
-    await drop_namespace_topics(settings)
 
 
 DEFAULT_FAULT_RATE = SimulatorOptions().fault_rate

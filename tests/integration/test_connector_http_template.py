@@ -21,7 +21,7 @@ from connectors.base import SourceContext, SourceState
 from connectors.config import CitizenAppConfig
 from connectors.registry import build_source
 from connectors.retry import RetryPolicy
-from tests.integration.test_connector_support import drop_namespace_topics, wait_for_partitions
+from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
@@ -30,10 +30,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> AsyncIterator[None]:
+async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> None:
+    """The catalogue's partitions visible to clients (the settings fixture drops them after)."""
     await wait_for_partitions(settings, *(spec.name for spec in topics.specs()))
-    yield
-    await drop_namespace_topics(settings)
 
 
 @dataclass

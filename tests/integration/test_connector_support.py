@@ -26,11 +26,3 @@ async def wait_for_partitions(settings: Settings, *names: str) -> None:
         )
 
     await eventually(described)
-
-
-async def drop_namespace_topics(settings: Settings) -> None:
-    """Delete every topic of the test's namespace."""
-    async with admin_client(settings.kafka_bootstrap) as admin:
-        names = [t for t in await admin.list_topics() if t.startswith(settings.namespace)]
-        if names:
-            await admin.delete_topics(names)

@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import yaml
 
 from schemas.channels import Channel
 from simulators import SimulatorOptions, Simulators, start_simulators
-from tests.integration.test_connector_support import drop_namespace_topics, wait_for_partitions
+from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.pii import contains_numbers
@@ -35,10 +34,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> AsyncIterator[None]:
+async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> None:
+    """The catalogue's partitions visible to clients (the settings fixture drops them after)."""
     await wait_for_partitions(settings, *(spec.name for spec in topics.specs()))
-    yield
-    await drop_namespace_topics(settings)
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import orjson
 import pytest
@@ -14,7 +13,7 @@ from connectors.intake import Batch, IntakeWriter
 from schemas.channels import Channel
 from schemas.deadletter import DeadLetter, DeadLetterError
 from schemas.raw import RawEnvelope, utc_now
-from tests.integration.test_connector_support import drop_namespace_topics, wait_for_partitions
+from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import read_to_end
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
@@ -23,10 +22,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> AsyncIterator[None]:
+async def _namespace_topics(settings: Settings, topics: TopicCatalog) -> None:
+    """The catalogue's partitions visible to clients (the settings fixture drops them after)."""
     await wait_for_partitions(settings, *(spec.name for spec in topics.specs()))
-    yield
-    await drop_namespace_topics(settings)
 
 
 def envelope(external_id: str, version: str = "1", padding: str = "") -> RawEnvelope:

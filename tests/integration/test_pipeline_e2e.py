@@ -28,7 +28,7 @@ from checker.events import parse_event
 from router.app import normalize_stage_config
 from simulators import SimulatorOptions, Simulators, start_simulators
 from tests.integration.pipeline_harness import Pipeline
-from tests.integration.router_stage_main import Tail, drop_namespace, group_state, reap_spawned
+from tests.integration.router_stage_main import Tail, group_state, reap_spawned
 from tests.kafka_helpers import eventually
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
@@ -43,10 +43,10 @@ LIVE_SPEED = 100.0  # the live hour lasts 36 s: records keep coming while router
 
 @pytest.fixture(autouse=True)
 async def _clean_up(settings: Settings) -> AsyncIterator[None]:
-    """Stray processes killed, then this test's topics deleted (the broker is shared)."""
+    """Stray processes killed, before the ``settings`` fixture (a dependency, so torn down
+    after this) deletes this test's topics."""
     yield
     reap_spawned()
-    await drop_namespace(settings.kafka_bootstrap, settings.namespace)
 
 
 @pytest.fixture

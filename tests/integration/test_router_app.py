@@ -13,7 +13,6 @@ import pytest
 from router.app import GC_THRESHOLDS, dispatch_stage_config, normalize_stage_config
 from tests.integration.router_stage_main import (
     Tail,
-    drop_namespace,
     group_state,
     harness_app,
     produce,
@@ -30,10 +29,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(autouse=True)
 async def _clean_up(settings: Settings) -> AsyncIterator[None]:
-    """Stray processes killed, then this test's topics deleted (the broker is shared)."""
+    """Stray processes killed, before the ``settings`` fixture (a dependency, so torn down
+    after this) deletes this test's topics."""
     yield
     reap_spawned()
-    await drop_namespace(settings.kafka_bootstrap, settings.namespace)
 
 
 async def test_router_app_runs_both_stages_and_reports_readiness_and_counters(

@@ -22,7 +22,6 @@ from tests.integration.router_stage_main import (
     LEAKY_PHONE,
     CountingProcessor,
     UppercaseProcessor,
-    drop_namespace,
     end_offsets,
     produce,
     wait_committed,
@@ -32,13 +31,6 @@ from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-async def _clean_up(settings: Settings) -> AsyncIterator[None]:
-    """This test's topics deleted afterwards (the broker is shared)."""
-    yield
-    await drop_namespace(settings.kafka_bootstrap, settings.namespace)
 
 
 def _config(settings: Settings, topics: TopicCatalog, *, stateful: bool) -> StageConfig:

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 
 from router.runtime.batches import OutRecord, partition_for, write_batches
-from tests.integration.router_stage_main import drop_namespace
 from tests.kafka_helpers import read_to_end
 from unionhub.kafka.clients import transactional_producer
 from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-async def _clean_up(settings: Settings) -> AsyncIterator[None]:
-    """This test's topics deleted afterwards (the broker is shared)."""
-    yield
-    await drop_namespace(settings.kafka_bootstrap, settings.namespace)
 
 
 async def test_records_land_where_send_would_put_them_in_order_at_the_offsets_returned(

@@ -22,7 +22,6 @@ from router.app import dispatch_stage_config, normalize_stage_config
 from schemas.channels import Channel
 from tests.integration.router_stage_main import (
     Tail,
-    drop_namespace,
     end_offsets,
     expected_counts,
     group_state,
@@ -42,10 +41,10 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(autouse=True)
 async def _clean_up(settings: Settings) -> AsyncIterator[None]:
-    """Stray processes killed, then this test's topics deleted (the broker is shared)."""
+    """Stray processes killed, before the ``settings`` fixture (a dependency, so torn down
+    after this) deletes this test's topics."""
     yield
     reap_spawned()
-    await drop_namespace(settings.kafka_bootstrap, settings.namespace)
 
 
 _KEYS = [f"k{i}".encode() for i in range(7)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -19,7 +18,6 @@ from router.runtime.stats import StageStatus
 from router.stages import DispatchProcessor
 from router.state.slots import claim_slot
 from tests.integration.router_stage_main import (
-    drop_namespace,
     end_offsets,
     produce,
     wait_committed,
@@ -30,13 +28,6 @@ from unionhub.kafka.topics import TopicCatalog
 from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-async def _clean_up(settings: Settings) -> AsyncIterator[None]:
-    """This test's topics deleted afterwards (the broker is shared)."""
-    yield
-    await drop_namespace(settings.kafka_bootstrap, settings.namespace)
 
 
 async def _write(bootstrap: str, topic: str, records: list[tuple[str, bytes | None]]) -> None:
