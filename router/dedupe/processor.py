@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from router.alerts.tracker import AlertState, AlertTracker
 from router.dedupe.engine import DedupeEngine, Outcome, OutcomeKind
+from router.dedupe.legacy import upgrade
 from router.dedupe.state import CaseState
 from router.dedupe.store import DispatchStore
 from router.normalize.ids import digest_id
@@ -60,7 +61,7 @@ class DispatchProcessor:
         """Apply one changelog record (``None`` is a tombstone); stored at :meth:`committed`."""
         text = key.decode()
         if self._engine.owns(text) or self._alerts.owns(text):
-            self._store.restore(text, value)
+            self._store.restore(text, upgrade(text, value))
 
     def take_changes(self) -> list[tuple[bytes, bytes | None]]:
         """Changelog writes accumulated since the last call."""

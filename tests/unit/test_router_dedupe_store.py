@@ -5,9 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import orjson
 import pytest
 
-from router.dedupe.engine import DedupeEngine, Outcome
+from router.dedupe.engine import DedupeEngine, Outcome, OutcomeKind
+from router.dedupe.legacy import upgrade
+from router.dedupe.state import report_key
 from router.dedupe.store import DispatchStore
 from router.state.slots import claim_slot
 from schemas.complaint import NormalizedReport
@@ -170,3 +173,39 @@ def test_a_sqlite_error_breaks_the_store_and_the_next_restore_starts_it_empty(
     store.committed({0: 1})
     assert (store.get("c/x"), store.checkpoint()) == (b"1", {0: 1})
     store.close()
+
+
+def test_state_written_in_the_old_format_is_upgraded_on_restore() -> None:
+    """Changelogs from before the compact format (whole pydantic dumps) still restore."""
+    first = report(appeal_id="A", phone=mobile(1))
+    key = report_key(first.channel, first.external_id)
+    old_report = {
+        "seq": 0,
+        "first": first.model_copy(update={"summary": ""}).model_dump(mode="json"),
+        "case_id": "case-old",
+        "versions": [first.version],
+        "latest_version_key": first.version_key,
+    }
+    old_case = {
+        "case_id": "case-old",
+        "dispatch_seq": 0,
+        "placement": first.placement.model_dump(mode="json"),
+        "sources": [{"channel": str(first.channel), "external_id": first.external_id}],
+    }
+    store = DispatchStore()
+    for k, value in ((key, old_report), ("c/case-old", old_case)):
+        store.restore(k, upgrade(k, orjson.dumps(value)))
+    store.committed({0: 2})
+    engine = DedupeEngine(store)
+    assert engine.observe(first).kind is OutcomeKind.REPEAT
+    again = engine.observe(report(appeal_id="D", phone=mobile(1)))
+    assert again.kind is OutcomeKind.DUPLICATE_REPORT
+    assert again.case is not None
+    assert again.case.case_id == "case-old"
+    assert [s.external_id for s in again.case.sources] == [first.external_id, "D"]
+
+
+def test_only_old_format_values_are_converted() -> None:
+    new_value = b'{"seq":0,"case":"c","versions":["1"],"latest":"k","first":{}}'
+    assert upgrade("r/citizen_app/A", new_value) is new_value
+    assert upgrade("r/citizen_app/A", None) is None
