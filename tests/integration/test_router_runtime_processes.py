@@ -13,6 +13,8 @@ import random
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -133,10 +135,25 @@ async def test_sigkilled_router_loses_and_duplicates_nothing(
     assert set(workers) == {b"w0", b"w1", b"w2", b"w3"}, "every process committed some work"
 
 
-async def test_two_router_processes_give_the_results_of_one_and_a_standby_takes_over(
-    settings: Settings, topics: TopicCatalog, tmp_path: Path
-) -> None:
-    inputs = _inputs(topics, 240)
+@dataclass
+class _Pair:
+    """Two workers in the dispatch group with input flowing: who owns stage 2, who stands by."""
+
+    processes: dict[str, subprocess.Popen[bytes]]
+    counted: Tail
+    feeder: asyncio.Task[None]
+    owner: str
+    standby: str
+    joined: Callable[[], Awaitable[bool]]
+    exit_codes: list[int] = field(default_factory=list)  # of the processes left, once stopped
+
+
+@asynccontextmanager
+async def _two_workers_feeding(
+    settings: Settings, topics: TopicCatalog, tmp_path: Path, inputs: list[tuple[str, bytes, bytes]]
+) -> AsyncIterator[_Pair]:
+    """Workers a and b joined, ``inputs`` being fed, 30 results counted; stopped on exit
+    (woken first, should one be frozen), their exit codes in ``exit_codes``."""
     bootstrap = settings.kafka_bootstrap
     dispatch_group = dispatch_stage_config(settings).group_id
     processes = {name: spawn_worker(settings, name, tmp_path) for name in ("a", "b")}
@@ -144,6 +161,7 @@ async def test_two_router_processes_give_the_results_of_one_and_a_standby_takes_
     async def both_joined() -> bool:
         return await group_state(bootstrap, dispatch_group) == ("Stable", 2)
 
+    codes: list[int] = []
     try:
         async with Tail(bootstrap, topics.alerts) as counted:
             await eventually(both_joined, timeout_s=60)
@@ -152,19 +170,29 @@ async def test_two_router_processes_give_the_results_of_one_and_a_standby_takes_
                 await eventually(counted.at_least(30), timeout_s=90)
                 owner = dict(counted.records[-1].headers)["worker"].decode()
                 standby = "b" if owner == "a" else "a"
-                killed_after = counted.count()
-                assert not feeder.done(), "input must still be flowing when the owner dies"
-                await asyncio.to_thread(kill_hard, processes.pop(owner))
-                await feeder
-                await _wait_all_processed(settings, topics, len(inputs))
+                yield _Pair(processes, counted, feeder, owner, standby, both_joined, codes)
             finally:
                 feeder.cancel()
     finally:
-        codes = [await _stop(p) for p in processes.values()]
-    assert codes == [0]
+        for process in processes.values():
+            process.send_signal(signal.SIGCONT)
+        codes += [await _stop(p) for p in processes.values()]
+
+
+async def test_two_router_processes_give_the_results_of_one_and_a_standby_takes_over(
+    settings: Settings, topics: TopicCatalog, tmp_path: Path
+) -> None:
+    inputs = _inputs(topics, 240)
+    async with _two_workers_feeding(settings, topics, tmp_path, inputs) as pair:
+        killed_after = pair.counted.count()
+        assert not pair.feeder.done(), "input must still be flowing when the owner dies"
+        await asyncio.to_thread(kill_hard, pair.processes.pop(pair.owner))
+        await pair.feeder
+        await _wait_all_processed(settings, topics, len(inputs))
+    assert pair.exit_codes == [0]
     workers = await _check_exactly_once(settings, topics, inputs)
-    assert workers[-1] == standby.encode()
-    assert owner.encode() not in workers[workers.index(standby.encode(), killed_after) :]
+    assert workers[-1] == pair.standby.encode()
+    assert pair.owner.encode() not in workers[workers.index(pair.standby.encode(), killed_after) :]
 
 
 async def test_a_frozen_owner_is_fenced_when_it_wakes_up_and_duplicates_nothing(
@@ -172,41 +200,21 @@ async def test_a_frozen_owner_is_fenced_when_it_wakes_up_and_duplicates_nothing(
 ) -> None:
     """The zombie case: the owner stops answering, a standby takes over, the owner resumes."""
     inputs = _inputs(topics, 240)
-    bootstrap = settings.kafka_bootstrap
-    dispatch_group = dispatch_stage_config(settings).group_id
-    processes = {name: spawn_worker(settings, name, tmp_path) for name in ("a", "b")}
+    async with _two_workers_feeding(settings, topics, tmp_path, inputs) as pair:
+        assert not pair.feeder.done(), "input must still be flowing when the owner freezes"
+        pair.processes[pair.owner].send_signal(signal.SIGSTOP)
+        frozen_at = pair.counted.count()
 
-    async def both_joined() -> bool:
-        return await group_state(bootstrap, dispatch_group) == ("Stable", 2)
+        async def standby_took_over() -> bool:
+            workers = [dict(r.headers)["worker"] for r in pair.counted.records[frozen_at:]]
+            return pair.standby.encode() in workers
 
-    try:
-        async with Tail(bootstrap, topics.alerts) as counted:
-            await eventually(both_joined, timeout_s=60)
-            feeder = asyncio.create_task(_feed(settings, inputs, counted))
-            try:
-                await eventually(counted.at_least(30), timeout_s=90)
-                owner = dict(counted.records[-1].headers)["worker"].decode()
-                standby = "b" if owner == "a" else "a"
-                assert not feeder.done(), "input must still be flowing when the owner freezes"
-                processes[owner].send_signal(signal.SIGSTOP)
-                frozen_at = counted.count()
-
-                async def standby_took_over() -> bool:
-                    workers = [dict(r.headers)["worker"] for r in counted.records[frozen_at:]]
-                    return standby.encode() in workers
-
-                await eventually(standby_took_over, timeout_s=60)
-                processes[owner].send_signal(signal.SIGCONT)
-                await eventually(both_joined, timeout_s=60)
-                await feeder
-                await _wait_all_processed(settings, topics, len(inputs))
-            finally:
-                feeder.cancel()
-    finally:
-        for process in processes.values():
-            process.send_signal(signal.SIGCONT)
-        codes = [await _stop(p) for p in processes.values()]
-    assert codes == [0, 0]
+        await eventually(standby_took_over, timeout_s=60)
+        pair.processes[pair.owner].send_signal(signal.SIGCONT)
+        await eventually(pair.joined, timeout_s=60)
+        await pair.feeder
+        await _wait_all_processed(settings, topics, len(inputs))
+    assert pair.exit_codes == [0, 0]
     await _check_exactly_once(settings, topics, inputs)
 
 
