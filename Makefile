@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Lint: ruff, and the import contracts of docs/architecture.md (layers; the product never
+# imports tooling).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -18,11 +18,11 @@ from aiokafka import TopicPartition
 
 from benchmarks.data import RawRecord, preload
 from benchmarks.kafka import delete_namespace, fresh_catalog
-from router.app import MAX_BATCH_RECORDS, MAX_PARTITION_FETCH_BYTES
+from core.kafka.clients import committed_consumer, transactional_producer
+from core.kafka.topics import TopicCatalog
 from router.runtime.batches import OutRecord, write_batches
 from router.runtime.producers import BATCH_BYTES
-from unionhub.kafka.clients import committed_consumer, transactional_producer
-from unionhub.kafka.topics import TopicCatalog
+from router.stages import MAX_BATCH_RECORDS, MAX_PARTITION_FETCH_BYTES
 
 BATCH = MAX_BATCH_RECORDS  # the router's batch: records per poll and transaction
 

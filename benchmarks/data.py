@@ -11,12 +11,12 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.kafka.topics import TopicCatalog
 from schemas.channels import Channel
 from schemas.raw import RAW_SCHEMA, RawEnvelope, StationRef
 from simulators.options import SimulatorOptions
 from simulators.scenario.generator import generate
 from simulators.scenario.model import RecordVersion, Station
-from unionhub.kafka.topics import TopicCatalog
 
 # Settled versions per generated incident (measured: about 2.8); generate a little more.
 _VERSIONS_PER_INCIDENT = 2.6

@@ -10,10 +10,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from unionhub.kafka.broker import LocalBroker
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.topics import TopicCatalog, ensure_topics
-from unionhub.settings import Settings
+from core.kafka.clients import admin_client
+from core.kafka.reading import fetch_to_end
+from core.kafka.topics import TopicCatalog, ensure_topics
+from core.settings import Settings
+from devtools.broker import LocalBroker
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_BOOTSTRAP = "127.0.0.1:39092"
@@ -119,10 +120,8 @@ class Progress:
                 continue
             self._committed.assign([tp])
             self._committed.seek(tp, max(ends[tp] - 2000, 0))
-            while await self._committed.position(tp) < ends[tp]:
-                batch = await self._committed.getmany(tp, timeout_ms=500, max_records=5000)
-                for message in batch.get(tp, []):
-                    found[tp] = message.offset + 1
+            async for batch in fetch_to_end(self._committed, {tp: ends[tp]}, max_records=5000):
+                found[tp] = batch[-1].offset + 1
         self._committed.assign([])
         return found
 

@@ -23,8 +23,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from benchmarks.data import RawRecord
 from benchmarks.kafka import delete_namespace, fresh_catalog
 from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv, unionhub_stages
-from unionhub.kafka.clients import admin_client, transactional_producer
-from unionhub.kafka.topics import TopicCatalog
+from core.kafka.clients import admin_client, transactional_producer
+from core.kafka.topics import TopicCatalog
 
 TICK_S = 0.05
 

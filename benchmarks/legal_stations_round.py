@@ -22,11 +22,11 @@ from connectors.base import SourceContext
 from connectors.channels.legal_stations import LegalStationsSource
 from connectors.config import LegalStationsConfig, parse_config
 from connectors.secrets import SecretResolver
+from core.kafka.clients import admin_client
+from core.kafka.topics import TopicCatalog, ensure_topics
+from core.settings import Settings
 from schemas.channels import Channel
 from simulators import SimulatorOptions, start_simulators
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.topics import TopicCatalog, ensure_topics
-from unionhub.settings import Settings
 
 MODES = ("refuse", "hang", "http_503")
 

@@ -3,7 +3,7 @@
 A changelog holding ``cases`` one-report cases is written to the router's
 state topic of a fresh namespace (report records cloned from normalised
 reports of the scenario, each with its own external id and case, in the
-compact value format of :mod:`router.dedupe.codec`). Then ``unionhub router
+compact value format of :mod:`router.dispatch.state.codec`). Then ``unionhub router
 run`` starts twice:
 
 * COLD: no local store yet, so the dispatch stage replays the whole changelog
@@ -30,16 +30,16 @@ from typing import Any
 from benchmarks.data import RawRecord, preload
 from benchmarks.kafka import REPO_ROOT, delete_namespace, fresh_catalog
 from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv
-from router.dedupe.codec import CaseState, FirstVersion, StoredReport
-from router.dedupe.engine import case_id_for
-from router.dedupe.state import report_key
-from router.normalize.errors import NormalizeError
+from core.kafka.reading import read_to_end
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.dispatch.engine import case_id_for
+from router.dispatch.state.codec import CaseState, FirstVersion, StoredReport
+from router.dispatch.state.keys import report_key
+from router.errors import NormalizeError
 from router.normalize.normalizer import Normalizer
 from schemas.complaint import NormalizedReport
 from schemas.dispatch import SourceRef
-from unionhub.kafka.reading import read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 
 @dataclass(frozen=True)

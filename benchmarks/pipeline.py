@@ -28,9 +28,10 @@ from benchmarks.kafka import (
     delete_namespace,
     fresh_catalog,
 )
-from unionhub.kafka.reading import read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.polling import poll_until
+from core.kafka.reading import read_to_end
+from core.kafka.topics import TopicCatalog
+from devtools.polling import poll_until
+from router.stages import DISPATCH_STAGE, NORMALIZE_STAGE
 
 LOG_DIR = REPO_ROOT / ".cache" / "bench-logs"
 WAIT_S = 3600.0  # a run waits this long for a stage to get somewhere before it gives up
@@ -117,10 +118,9 @@ def quix_argv() -> list[list[str]]:
 
 def groups(system: str, catalog: TopicCatalog) -> tuple[str, str]:
     """The consumer groups of the normalize and dispatch stages of ``system``."""
-    ns = catalog.namespace
     if system == "unionhub":
-        return f"{ns}unionhub-router-normalize", f"{ns}unionhub-router-dispatch"
-    return f"{ns}quix-normalize", f"{ns}quix-dispatch"
+        return catalog.router_group(NORMALIZE_STAGE), catalog.router_group(DISPATCH_STAGE)
+    return f"{catalog.namespace}quix-normalize", f"{catalog.namespace}quix-dispatch"
 
 
 async def run_pipeline(
@@ -187,7 +187,7 @@ async def run_pipeline(
         await delete_namespace(bootstrap, catalog)
         for state in (REPO_ROOT / ".cache" / "bench-state").glob(f"quix-{catalog.namespace}*"):
             shutil.rmtree(state, ignore_errors=True)
-        # The router's local dispatch stores (router.dedupe.store) of this namespace.
+        # The router's local dispatch stores (router.dispatch.state.store) of this namespace.
         stores = REPO_ROOT / ".cache" / "bench-state" / "router"
         for state in stores.glob(f"{catalog.namespace}*"):
             shutil.rmtree(state, ignore_errors=True)

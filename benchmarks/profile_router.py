@@ -15,11 +15,11 @@ from pathlib import Path
 
 from benchmarks.data import RawRecord, scenario_records
 from benchmarks.kafka import REPO_ROOT
+from core.kafka.topics import TopicCatalog
+from core.logging import configure_logging
+from core.settings import Settings
 from router.processor import InputRecord, Output
 from router.stages import build_dispatch_processor, build_normalize_processor
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.logging import configure_logging
-from unionhub.settings import Settings
 
 
 def one_pass(settings: Settings, records: list[RawRecord]) -> tuple[float, float]:

@@ -19,11 +19,11 @@ from typing import Any
 from quixstreams import Application, State, message_context
 from quixstreams.models.serializers import Serializer
 
+from core.kafka.topics import TopicCatalog
+from core.logging import configure_logging
+from core.settings import Settings
 from router.processor import InputRecord, Output
 from router.stages import build_dispatch_processor, build_normalize_processor
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.logging import configure_logging
-from unionhub.settings import Settings
 
 
 class _OutputValue(Serializer):

@@ -17,10 +17,10 @@ from chaos.daemon import AdminApi
 from chaos.kafka import group_reached, past_last_records
 from chaos.plan import POLL_S
 from checker import CheckReport, Expectations, check, read_observed
-from router.app import dispatch_stage_config, normalize_stage_config
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.polling import poll_until
-from unionhub.settings import Settings
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from devtools.polling import poll_until
+from router.stages import dispatch_stage_config, normalize_stage_config
 
 
 @dataclass

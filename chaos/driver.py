@@ -20,10 +20,10 @@ import structlog
 from chaos.connectors import tuned_configs, with_secret_files
 from chaos.daemon import AdminApi, DaemonProcess
 from chaos.plan import POLL_S, Plan, StormWindow
+from devtools.broker import LocalBroker, answers
+from devtools.polling import poll_until
 from simulators import Simulators
 from simulators.servers.legal_stations import DOWN_MODES
-from unionhub.kafka.broker import LocalBroker, answers
-from unionhub.polling import poll_until
 
 log = structlog.get_logger(__name__)
 

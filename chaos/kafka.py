@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiokafka import TopicPartition
 
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.reading import committed_offsets, read_to_end
+from core.kafka.clients import admin_client
+from core.kafka.reading import committed_offsets, read_to_end
 
 
 async def past_last_records(bootstrap: str, *topics: str) -> dict[TopicPartition, int]:

@@ -30,13 +30,13 @@ from chaos.plan import make_plan
 from chaos.report import ChaosReport
 from chaos.scan import ScanResult, pii_terms, scan_logs, scan_topics
 from checker import Expectations
+from core.kafka.clients import admin_client
+from core.kafka.topics import TopicCatalog, ensure_topics
+from core.settings import Settings
+from devtools.broker import LocalBroker, answers
+from devtools.namespaces import drop_namespace
 from simulators import SimulatorOptions, start_simulators
 from simulators.export import write_expectations
-from unionhub.kafka.broker import LocalBroker, answers
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.reading import drop_namespace
-from unionhub.kafka.topics import TopicCatalog, ensure_topics
-from unionhub.settings import Settings
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:29092"
 RUN_DIRS = ("logs", "secrets", "daemon-state")  # what a run writes under --out, with expected.json

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaos.kafka import namespace_topics
+from core.kafka.reading import read_to_end
+from core.kafka.topics import TopicCatalog
 from simulators import Simulators
-from unionhub.kafka.reading import read_to_end
-from unionhub.kafka.topics import TopicCatalog
 
 
 def pii_terms(sims: Simulators) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from unionhub.pii import contains_numbers
+from core.pii import contains_numbers
 
 # Identifiers and times: hashes and digits that may look like numbers but are not personal.
 _NOT_TEXT = frozenset(

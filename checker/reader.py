@@ -8,10 +8,11 @@ from aiokafka import TopicPartition
 
 from checker.expectations import TRIAGE
 from checker.observed import Message, Observed
+from core.errors import KafkaSetupError
+from core.kafka.clients import admin_client, committed_consumer
+from core.kafka.reading import fetch_to_end
+from core.kafka.topics import TopicCatalog
 from schemas.shenzhen import DISTRICTS
-from unionhub.errors import KafkaSetupError
-from unionhub.kafka.clients import admin_client, committed_consumer
-from unionhub.kafka.topics import TopicCatalog
 
 
 def dispatch_targets(catalog: TopicCatalog) -> dict[str, str]:
@@ -63,12 +64,8 @@ async def read_committed(bootstrap: str, topics: list[str]) -> list[_Record]:
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
         records: list[_Record] = []
-        pending = {tp for tp in tps if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for messages in batch.values():
-                records += [_Record(m.topic, m.partition, m.offset, m.value) for m in messages]
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        async for batch in fetch_to_end(consumer, ends):
+            records += [_Record(m.topic, m.partition, m.offset, m.value) for m in batch]
         records.sort(key=lambda r: (r.topic, r.partition, r.offset))
         return records
     finally:

@@ -25,10 +25,10 @@ from connectors.errors import IntakeCommitError, ProducerFencedError
 from connectors.intake import Batch, IntakeWriter
 from connectors.oversize import fit_messages
 from connectors.retry import RetryPolicy
+from core.errors import ConfigError, UnionhubError
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from schemas.raw import utc_now
-from unionhub.errors import ConfigError, UnionhubError
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 
 class SourceState(StrEnum):
@@ -181,7 +181,7 @@ class PollingSource(Source):
         self.writer = IntakeWriter(
             context.bootstrap,
             context.catalog,
-            f"{context.namespace}unionhub.connector.{config.name}",
+            context.catalog.connector_transactional_id(config.name),
             transaction_timeout_s=context.transaction_timeout_s,
         )
 

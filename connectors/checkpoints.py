@@ -15,8 +15,9 @@ import orjson
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from unionhub.errors import KafkaUnavailableError
-from unionhub.kafka.clients import committed_consumer
+from core.errors import KafkaUnavailableError
+from core.kafka.clients import committed_consumer
+from core.kafka.reading import fetch_to_end
 
 CHECKPOINT_SCHEMA = "unionhub.checkpoint/1"
 
@@ -51,20 +52,16 @@ async def _read(bootstrap: str, topic: str, connector: str) -> dict[str, dict[st
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > 0}
         prefix = connector + "/"
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for messages in batch.values():
-                for message in messages:
-                    key = message.key.decode() if message.key else ""
-                    if key != connector and not key.startswith(prefix):
-                        continue
-                    if message.value is None:
-                        states.pop(key, None)
-                        continue
-                    states[key] = orjson.loads(message.value)["state"]
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        async for batch in fetch_to_end(consumer, ends):
+            for message in batch:
+                key = message.key.decode() if message.key else ""
+                if key != connector and not key.startswith(prefix):
+                    continue
+                if message.value is None:
+                    states.pop(key, None)
+                    continue
+                states[key] = orjson.loads(message.value)["state"]
     finally:
         await consumer.stop()
     return states

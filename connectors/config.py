@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from connectors.secrets import SecretResolver
+from core.errors import ConfigError
 from schemas.channels import Channel
-from unionhub.errors import ConfigError
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 MAX_VALUE_CHARS = 4096  # no setting (URL, id, secret reference) is legitimately longer

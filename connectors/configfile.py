@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from unionhub.errors import ConfigError
+from core.errors import ConfigError
 
 MAX_CONFIG_BYTES = 1024 * 1024  # a connector config is a few hundred bytes
 

@@ -7,7 +7,7 @@ retriable ones. Messages name the upstream and the reason, never personal data.
 
 from __future__ import annotations
 
-from unionhub.errors import ConfigError, UnionhubError
+from core.errors import ConfigError, UnionhubError
 
 
 class ConnectorError(UnionhubError):

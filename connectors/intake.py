@@ -26,10 +26,10 @@ from aiokafka.errors import ProducerFenced
 
 from connectors.checkpoints import CHECKPOINT_SCHEMA, checkpoint_value
 from connectors.errors import IntakeCommitError, ProducerFencedError
+from core.kafka.clients import transactional_producer
+from core.kafka.topics import TopicCatalog
 from schemas.deadletter import DEADLETTER_SCHEMA, DeadLetter
 from schemas.raw import RAW_SCHEMA, RawEnvelope
-from unionhub.kafka.clients import transactional_producer
-from unionhub.kafka.topics import TopicCatalog
 
 log = structlog.get_logger(__name__)
 

@@ -13,8 +13,8 @@ from typing import TypeVar
 
 from connectors.base import PollingSource, SourceContext
 from connectors.config import CONFIG_MODELS, ConnectorConfig
+from core.errors import ConfigError
 from schemas.channels import Channel
-from unionhub.errors import ConfigError
 
 S = TypeVar("S", bound=type[PollingSource])
 

@@ -15,7 +15,7 @@ import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from connectors.errors import TokenExpiredError, TransientUpstreamError
-from unionhub.errors import UnionhubError
+from core.errors import UnionhubError
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)

@@ -22,8 +22,8 @@ from connectors.config import ConnectorConfig, parse_config
 from connectors.configfile import read_config_file
 from connectors.registry import build_source
 from connectors.secrets import SecretResolver
-from unionhub.errors import ConfigError
-from unionhub.logging import masker
+from core.errors import ConfigError
+from core.logging import masker
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unionhub.errors import ConfigError
+from core.errors import ConfigError
 
 _REFERENCE = re.compile(r"\$\{(env|file):([^}]*)\}")
 MAX_SECRET_BYTES = 64 * 1024  # a secret is a token or a key, not a file of any size

@@ -1,15 +1,8 @@
-"""``RouterApp``: the router's two stages in one process.
+"""``RouterApp``: the router's two stages (:mod:`router.stages`) as tasks of one process.
 
-Stage 1, *normalize*, is stateless: it reads every ``intake.raw.*`` partition
-in group ``<ns>unionhub-router-normalize`` and scales out over as many
-processes as there are input partitions. It writes the one-partition topic
-``unionhub.router.normalized``, which gives stage 2 a single total order.
-
-Stage 2, *dispatch* (place, dedupe, dispatch, alerts), is stateful: it reads
-that one partition in group ``<ns>unionhub-router-dispatch``, so exactly one
-process owns it while the others stand by; a standby that is handed the
-partition restores the state from ``unionhub.router.state`` first. See
-``router/README.md``.
+Stage 1, *normalize* (with placement), is stateless and scales out; stage 2,
+*dispatch* (dedupe, alerts, dispatch events), is stateful, one process owning
+its single input partition while the others stand by. See ``router/README.md``.
 """
 
 from __future__ import annotations
@@ -17,76 +10,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
 import structlog
 
+from core.settings import Settings
 from router.processor import Processor, StatefulProcessor
-from router.runtime import StageConfig, StageConfigError, StageRuntime, StageStatus
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
+from router.runtime import StageRuntime, StageStatus
+from router.stages import (
+    DISPATCH_STAGE,
+    NORMALIZE_STAGE,
+    build_dispatch_processor,
+    build_normalize_processor,
+    dispatch_stage_config,
+    normalize_stage_config,
+)
 
 log = structlog.get_logger(__name__)
 
-NORMALIZE_STAGE = "normalize"
-DISPATCH_STAGE = "dispatch"
-
-# Records per transaction at most (one poll): fewer, larger transactions when there is
-# a backlog (each costs five round trips and a marker per partition written); under a
-# steady load a poll holds what arrived since the last one, whatever this is.
-MAX_BATCH_RECORDS = 2000
-# A fetch per partition large enough for such a batch (reports are 1 to 3 KB).
-MAX_PARTITION_FETCH_BYTES = 4 * 1024 * 1024
-# Under a steady load, stage 1's 15 input partitions would each commit a transaction of
-# a few records per poll: hold each partition's records up to this long first. Stage 2
-# reads one partition, so holds briefly only.
-NORMALIZE_LINGER_MS = 100
-DISPATCH_LINGER_MS = 20
-
 NormalizeFactory = Callable[[Settings], Processor]
 DispatchFactory = Callable[[Settings], StatefulProcessor]
-
-
-def normalize_stage_config(settings: Settings, client_id: str | None = None) -> StageConfig:
-    """Stage 1's wiring: every raw topic in, ``router_normalized`` (via the processor) out."""
-    topics = TopicCatalog(settings.namespace)
-    name = f"{settings.namespace}unionhub-router-{NORMALIZE_STAGE}"
-    return StageConfig(
-        name=NORMALIZE_STAGE,
-        bootstrap=settings.kafka_bootstrap,
-        input_topics=tuple(topics.raw_topics()),
-        group_id=name,
-        transactional_id_prefix=name,
-        dead_letter_topic=topics.router_dlq,
-        session_timeout_ms=settings.router_session_timeout_ms,
-        client_id=client_id,
-        max_batch_records=MAX_BATCH_RECORDS,
-        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
-        linger_ms=NORMALIZE_LINGER_MS,
-    )
-
-
-def dispatch_stage_config(settings: Settings, client_id: str | None = None) -> StageConfig:
-    """Stage 2's wiring: ``router_normalized`` in, state in the ``router_state`` changelog."""
-    topics = TopicCatalog(settings.namespace)
-    name = f"{settings.namespace}unionhub-router-{DISPATCH_STAGE}"
-    return StageConfig(
-        name=DISPATCH_STAGE,
-        bootstrap=settings.kafka_bootstrap,
-        input_topics=(topics.router_normalized,),
-        group_id=name,
-        transactional_id_prefix=name,
-        dead_letter_topic=topics.router_dlq,
-        changelog_topic=topics.router_state,
-        session_timeout_ms=settings.router_session_timeout_ms,
-        client_id=client_id,
-        max_batch_records=MAX_BATCH_RECORDS,
-        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
-        linger_ms=DISPATCH_LINGER_MS,
-    )
 
 
 @dataclass(frozen=True)
@@ -103,8 +48,8 @@ class RouterApp:
     ``settings.router_stages`` may name one stage only: a deployment may run
     the stateful dispatch stage on one process and normalize on the others.
 
-    The processors come from ``router.stages`` unless factories are given (tests
-    give their own). If one stage fails, the other is stopped and :meth:`run`
+    The processors come from :mod:`router.stages` unless factories are given
+    (tests give their own). If one stage fails, the other is stopped and :meth:`run`
     raises the failure.
     """
 
@@ -137,10 +82,8 @@ class RouterApp:
     async def run(self) -> None:
         """Run both stages until :meth:`stop` (or until one of them fails, which is raised)."""
         tune_garbage_collector()
-        normalize_factory = self._normalize_factory or _stage_factory("build_normalize_processor")
-        dispatch_factory = self._dispatch_factory or cast(
-            DispatchFactory, _stage_factory("build_dispatch_processor")
-        )
+        normalize_factory = self._normalize_factory or build_normalize_processor
+        dispatch_factory = self._dispatch_factory or build_dispatch_processor
         stages = self._settings.router_stages
         self._runtimes = []
         if stages in ("all", NORMALIZE_STAGE):
@@ -195,14 +138,3 @@ def tune_garbage_collector() -> None:
     4,700 records/s with these thresholds).
     """
     gc.set_threshold(*GC_THRESHOLDS)
-
-
-def _stage_factory(name: str) -> NormalizeFactory:
-    try:
-        stages = importlib.import_module("router.stages")
-    except ImportError as exc:
-        raise StageConfigError(f"router.stages cannot be imported: {exc}") from exc
-    factory = getattr(stages, name, None)
-    if not callable(factory):
-        raise StageConfigError(f"router.stages has no factory {name}")
-    return cast(NormalizeFactory, factory)

@@ -1,40 +1,84 @@
-"""The router's two stages for the exactly-once runtime (``router.processor``).
+"""The router's two stages: how each is wired to Kafka and which processor it runs.
 
-Stage 1 (:func:`build_normalize_processor`, stateless, scales out):
-``intake.raw.<channel>`` -> ``router_normalized`` (one normalised report per
-record version) or a dead letter on ``router.dlq``; see
-:mod:`router.normalize.processor`.
+Stage 1, *normalize* (:func:`normalize_stage_config`, :func:`build_normalize_processor`),
+is stateless: every ``intake.raw.*`` partition in, one normalised report per
+record version out to the one-partition ``unionhub.router.normalized`` (or a
+dead letter to ``router.dlq``); it scales out over as many processes as there
+are input partitions. See :mod:`router.normalize`.
 
-Stage 2 (:func:`build_dispatch_processor`, stateful, one owner):
-``router_normalized`` -> dispatch events and alerts, state in the compacted
-changelog ``router_state``; see :mod:`router.dedupe.processor`.
+Stage 2, *dispatch* (:func:`dispatch_stage_config`, :func:`build_dispatch_processor`),
+is stateful: that one partition in, dispatch events and alerts out, its state in
+the compacted changelog ``unionhub.router.state``; exactly one process owns it,
+the others stand by. See :mod:`router.dispatch`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from router.dedupe.processor import DispatchProcessor, event_id_for
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.dispatch.processor import DispatchProcessor
 from router.normalize.normalizer import Normalizer
 from router.normalize.processor import NormalizeProcessor
-from router.normalize.records import UnreadableRecordError, source_of
-from router.processor import Processor, StatefulProcessor
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
+from router.runtime import StageConfig
 
-__all__ = [
-    "DispatchProcessor",
-    "NormalizeProcessor",
-    "UnreadableRecordError",
-    "build_dispatch_processor",
-    "build_normalize_processor",
-    "dispatch_state_root",
-    "event_id_for",
-    "source_of",
-]
+NORMALIZE_STAGE = "normalize"
+DISPATCH_STAGE = "dispatch"
+
+# Records per transaction at most (one poll): fewer, larger transactions when there is
+# a backlog (each costs five round trips and a marker per partition written); under a
+# steady load a poll holds what arrived since the last one, whatever this is.
+MAX_BATCH_RECORDS = 2000
+# A fetch per partition large enough for such a batch (reports are 1 to 3 KB).
+MAX_PARTITION_FETCH_BYTES = 4 * 1024 * 1024
+# Under a steady load, stage 1's 15 input partitions would each commit a transaction of
+# a few records per poll: hold each partition's records up to this long first. Stage 2
+# reads one partition, so holds briefly only.
+NORMALIZE_LINGER_MS = 100
+DISPATCH_LINGER_MS = 20
 
 
-def build_normalize_processor(settings: Settings) -> Processor:
+def normalize_stage_config(settings: Settings, client_id: str | None = None) -> StageConfig:
+    """Stage 1's wiring: every raw topic in, ``router_normalized`` (via the processor) out."""
+    topics = TopicCatalog(settings.namespace)
+    group = topics.router_group(NORMALIZE_STAGE)
+    return StageConfig(
+        name=NORMALIZE_STAGE,
+        bootstrap=settings.kafka_bootstrap,
+        input_topics=tuple(topics.raw_topics()),
+        group_id=group,
+        transactional_id_prefix=group,
+        dead_letter_topic=topics.router_dlq,
+        session_timeout_ms=settings.router_session_timeout_ms,
+        client_id=client_id,
+        max_batch_records=MAX_BATCH_RECORDS,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
+        linger_ms=NORMALIZE_LINGER_MS,
+    )
+
+
+def dispatch_stage_config(settings: Settings, client_id: str | None = None) -> StageConfig:
+    """Stage 2's wiring: ``router_normalized`` in, state in the ``router_state`` changelog."""
+    topics = TopicCatalog(settings.namespace)
+    group = topics.router_group(DISPATCH_STAGE)
+    return StageConfig(
+        name=DISPATCH_STAGE,
+        bootstrap=settings.kafka_bootstrap,
+        input_topics=(topics.router_normalized,),
+        group_id=group,
+        transactional_id_prefix=group,
+        dead_letter_topic=topics.router_dlq,
+        changelog_topic=topics.router_state,
+        session_timeout_ms=settings.router_session_timeout_ms,
+        client_id=client_id,
+        max_batch_records=MAX_BATCH_RECORDS,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
+        linger_ms=DISPATCH_LINGER_MS,
+    )
+
+
+def build_normalize_processor(settings: Settings) -> NormalizeProcessor:
     """Stage 1 processor for ``settings`` (topics of its namespace, its pseudonym key)."""
     return NormalizeProcessor(
         TopicCatalog(settings.namespace),
@@ -42,7 +86,7 @@ def build_normalize_processor(settings: Settings) -> Processor:
     )
 
 
-def build_dispatch_processor(settings: Settings) -> StatefulProcessor:
+def build_dispatch_processor(settings: Settings) -> DispatchProcessor:
     """Stage 2 processor for ``settings`` (topics of its namespace).
 
     Its local state store lives under ``<state_dir>/router/<namespace>dispatch``

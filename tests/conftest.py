@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from unionhub.kafka.broker import LocalBroker
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.reading import drop_namespace
-from unionhub.kafka.topics import TopicCatalog, ensure_topics
-from unionhub.settings import Settings
+from core.kafka.clients import admin_client
+from core.kafka.topics import TopicCatalog, ensure_topics
+from core.settings import Settings
+from devtools.broker import LocalBroker
+from devtools.namespaces import drop_namespace
 
 TEST_BOOTSTRAP = os.environ.get("UNIONHUB_TEST_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 REPO_ROOT = Path(__file__).resolve().parents[1]

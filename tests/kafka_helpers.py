@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from unionhub.kafka.reading import read_to_end
-from unionhub.polling import poll_until
+from core.kafka.reading import read_to_end
+from devtools.polling import poll_until
 
 __all__ = ["eventually", "read_to_end"]
 
@@ -17,6 +17,6 @@ async def eventually(
 
     For state that a broker or a daemon reaches asynchronously with no event to
     wait on; the condition, not the clock, decides when the test goes on. Raises
-    :class:`~unionhub.polling.ConditionTimeoutError`, naming the condition.
+    :class:`~devtools.polling.ConditionTimeoutError`, naming the condition.
     """
     await poll_until(condition, timeout_s=timeout_s, every_s=every_s)

@@ -20,9 +20,9 @@ from connectors.intake import Batch
 from connectors.ledger import DeadLetterMemory, VersionLedger, newer_int
 from connectors.registry import register
 from connectors.resolution import Action, Resolution, ResolutionTable
+from core.logging import masker
 from schemas.channels import Channel
 from schemas.raw import RawEnvelope, utc_now
-from unionhub.logging import masker
 
 LEDGER_HORIZON = timedelta(days=2)
 MAX_CURSOR_RECOVERIES = 5  # a since= re-read starts at the last updated_at seen

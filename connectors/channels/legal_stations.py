@@ -33,9 +33,9 @@ from connectors.ledger import VersionLedger, newer_time
 from connectors.registry import register
 from connectors.resolution import Action, Resolution, ResolutionTable
 from connectors.retry import RetryPolicy
+from core.errors import ConfigError, UnionhubError
 from schemas.channels import Channel
 from schemas.raw import RawEnvelope, StationRef, utc_now
-from unionhub.errors import ConfigError, UnionhubError
 
 PAGE_LIMIT = 100
 FIRST_CURSOR = "2000-01-01T00:00:00+08:00"  # "everything": before any case was opened

@@ -7,12 +7,14 @@ import hashlib
 import orjson
 from pydantic import ValidationError
 
-from router.normalize.errors import NormalizeError
-from router.normalize.ids import digest_id
+from core.pii import mask_numbers, mask_phone
+from router.errors import NormalizeError
+from router.ids import digest_id
+from router.normalize.place.placer import Placer
 from router.normalize.pseudonym import Pseudonymizer
 from router.normalize.text import mask_name, normalize_employer_name, shingles
 from router.normalize.vocabulary import category_of, status_of
-from router.place.placer import Placer
+from router.records import describe_validation_error
 from schemas.channels import Channel
 from schemas.complaint import (
     Complainant,
@@ -23,18 +25,8 @@ from schemas.complaint import (
 )
 from schemas.raw import RawEnvelope
 from schemas.records import ChannelRecord, CommonFields, parse_record, to_utc
-from unionhub.pii import mask_numbers, mask_phone
 
 MAX_VERSION_DIGITS = 30  # longer numeric labels sort as text (int() refuses > 4300 digits)
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """Which fields failed and how, without the offending values (they may be PII)."""
-    parts = []
-    for err in error.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "record"
-        parts.append(f"{where}: {err['type']}")
-    return mask_numbers("; ".join(parts[:10]))
 
 
 def version_key(channel: Channel, version: str) -> str:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from router.normalize.errors import NormalizeError
+from core.kafka.topics import TopicCatalog
+from router.errors import NormalizeError, UnreadableRecordError
 from router.normalize.normalizer import Normalizer
-from router.normalize.records import (
-    UnreadableRecordError,
+from router.processor import InputRecord, Output
+from router.records import (
     channel_guess,
     dead_letter,
     header,
     source_of,
 )
-from router.processor import InputRecord, Output
 from schemas.complaint import NORMALIZED_SCHEMA
 from schemas.raw import utc_now
-from unionhub.kafka.topics import TopicCatalog
 
 Clock = Callable[[], datetime]
 

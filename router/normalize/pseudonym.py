@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.normalize.ids import keyed_id
+from router.ids import keyed_id
 
 
 class Pseudonymizer:

@@ -97,10 +97,3 @@ class _GramHashes(dict[str, int]):
 
 
 _GRAM_HASHES: dict[bytes, _GramHashes] = {}
-
-
-def jaccard(a: list[int], b: list[int]) -> float:
-    """Jaccard similarity of two shingle sets; 0 when both are empty."""
-    sa, sb = set(a), set(b)
-    union = len(sa | sb)
-    return len(sa & sb) / union if union else 0.0

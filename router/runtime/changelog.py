@@ -18,9 +18,9 @@ from collections.abc import Callable
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from core.kafka.clients import committed_consumer
 from router.processor import CheckpointedProcessor, StatefulProcessor, checkpointed
 from router.runtime.errors import StateRestoreError
-from unionhub.kafka.clients import committed_consumer
 
 log = structlog.get_logger(__name__)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from unionhub.errors import UnionhubError
+from router.errors import RouterError
 
 
-class StageRuntimeError(UnionhubError):
+class StageRuntimeError(RouterError):
     """Base of the runtime's own errors."""
 
 

@@ -2,8 +2,9 @@
 
 aiokafka commits consumed offsets with the group id only (no KIP-447 member
 fencing), so zombies are fenced the classic way: the transactional id is
-``<prefix>-<topic>-<partition>``, and starting a producer with it (its
-``InitProducerId``, which aiokafka's ``start()`` awaits) bumps the epoch,
+``<prefix>.<topic>.<partition>`` (:meth:`TopicCatalog.partition_transactional_id`),
+and starting a producer with it (its ``InitProducerId``, which aiokafka's
+``start()`` awaits) bumps the epoch,
 aborts whatever a previous owner left open and waits for its last transaction
 to complete. Only after that are the partition's committed offset and the
 changelog read.
@@ -16,7 +17,8 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from unionhub.kafka.clients import transactional_producer
+from core.kafka.clients import transactional_producer
+from core.kafka.topics import TopicCatalog
 
 log = structlog.get_logger(__name__)
 
@@ -29,7 +31,7 @@ _IDLE = frozenset({"READY"})
 
 def transactional_id(prefix: str, tp: TopicPartition) -> str:
     """The transactional id of the producer that owns input partition ``tp``."""
-    return f"{prefix}-{tp.topic}-{tp.partition}"
+    return TopicCatalog.partition_transactional_id(prefix, tp.topic, tp.partition)
 
 
 class PartitionProducers:

@@ -30,6 +30,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError
 
+from core.errors import KafkaUnavailableError
+from core.kafka.clients import committed_consumer
 from router.processor import InputRecord, Output, Processor, StatefulProcessor, checkpointed
 from router.runtime.batches import OutRecord, write_with_offsets
 from router.runtime.changelog import StateKeys, replay_changelog
@@ -39,8 +41,6 @@ from router.runtime.faults import is_fenced, is_record_fault, needs_new_producer
 from router.runtime.producers import PartitionProducers
 from router.runtime.stats import StageCounters, StageStatus
 from router.runtime.topics import partitions_of
-from unionhub.errors import KafkaUnavailableError
-from unionhub.kafka.clients import committed_consumer
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from unionhub.kafka.clients import admin_client
+from core.kafka.clients import admin_client
 
 
 async def partitions_of(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.pii import contains_numbers
 from schemas.identifiers import id_number_check_char
-from unionhub.pii import contains_numbers
 
 _FIRST17 = "44030519900101123"
 ID_NUMBER = _FIRST17 + id_number_check_char(_FIRST17)

@@ -17,11 +17,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from tests.hostile.pii import SECRETS, leaks
 from unionhub.admin import AdminService
 from unionhub.daemon.server import build_app
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

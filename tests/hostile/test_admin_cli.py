@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import UnionhubError
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from tests.hostile.pii import SECRETS, leaks
 from unionhub.cli import build_parser
-from unionhub.errors import UnionhubError
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from connectors.config import parse_config
 from connectors.runner import load_config_file
 from connectors.secrets import SecretResolver
+from core.errors import ConfigError
 from tests.hostile.fuzz import FUZZ
 from tests.hostile.pii import SECRETS, leaks
-from unionhub.errors import ConfigError
 
 CITIZEN: dict[str, Any] = {
     "name": "citizen",

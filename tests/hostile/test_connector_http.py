@@ -24,12 +24,12 @@ from connectors.channels.citizen_app import CitizenAppSource
 from connectors.config import CitizenAppConfig
 from connectors.oversize import MAX_MESSAGE_BYTES
 from connectors.retry import RetryPolicy
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from schemas.channels import Channel
 from tests.hostile.pii import ID_NUMBER, PHONE, SECRETS
 from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.normalize.records import MAX_LETTER_BYTES
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from router.processor import InputRecord, Output, Processor
+from router.records import MAX_LETTER_BYTES
 from router.stages import build_normalize_processor
 from schemas.channels import Channel
 from schemas.deadletter import DeadLetter
@@ -33,8 +35,6 @@ from tests.unit.router_builders import (
     provincial_petition,
     station_case,
 )
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 CATALOG = TopicCatalog("hostile.")
 KINDS = {"envelope_invalid", "record_invalid", "id_mismatch", "unknown_category", "unknown_status"}

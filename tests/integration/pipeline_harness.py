@@ -18,7 +18,9 @@ from chaos.connectors import write_connector_configs
 from chaos.kafka import past_last_records
 from chaos.scan import pii_terms
 from checker import CheckReport, Expectations, check, read_observed
-from router.app import dispatch_stage_config, normalize_stage_config
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.stages import dispatch_stage_config, normalize_stage_config
 from simulators import Simulators
 from simulators.export import write_expectations
 from tests.integration.router_stage_main import (
@@ -28,8 +30,6 @@ from tests.integration.router_stage_main import (
     wait_committed,
 )
 from tests.kafka_helpers import eventually
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 DRAIN_TIMEOUT_S = 300.0  # generous: a 2-core CI box, with faults and router failovers
 

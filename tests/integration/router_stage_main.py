@@ -24,15 +24,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from core.kafka.clients import admin_client, committed_consumer
+from core.kafka.reading import committed_offsets
+from core.kafka.topics import TopicCatalog
+from core.logging import configure_logging
+from core.settings import Settings
 from router.app import RouterApp
 from router.processor import InputRecord, Output
 from tests.kafka_helpers import eventually
 from unionhub.cli.router import run_until_signalled
-from unionhub.kafka.clients import admin_client, committed_consumer
-from unionhub.kafka.reading import committed_offsets
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.logging import configure_logging
-from unionhub.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _SPAWNED: list[subprocess.Popen[bytes]] = []

@@ -13,14 +13,14 @@ import orjson
 import pytest
 import yaml
 
+from core.errors import UnionhubError
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from simulators import SimulatorOptions, Simulators, start_simulators
 from tests.conftest import REPO_ROOT
 from unionhub.admin import AdminError, NotPausedError
 from unionhub.cli import build_parser
 from unionhub.configstore import UnknownConnectorError
-from unionhub.errors import UnionhubError
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -12,12 +12,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from simulators import SimulatorOptions, Simulators, start_simulators
 from unionhub.admin import AdminService
 from unionhub.admin.statustopic import ConnectorState, ConnectorStatus, StatusPublisher
 from unionhub.daemon.server import build_app
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -10,6 +10,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from core.errors import ConfigError
+from core.kafka.clients import admin_client
+from core.kafka.topics import TopicCatalog, ensure_topics
+from core.settings import Settings
 from tests.kafka_helpers import eventually, read_to_end
 from unionhub.configstore import (
     ConfigChange,
@@ -20,10 +24,6 @@ from unionhub.configstore import (
     TargetState,
     UnknownConnectorError,
 )
-from unionhub.errors import ConfigError
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.topics import TopicCatalog, ensure_topics
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

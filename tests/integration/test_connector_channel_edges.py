@@ -34,11 +34,11 @@ from connectors.config import (
 from connectors.errors import TornDownloadError
 from connectors.registry import build_source
 from connectors.retry import RetryPolicy
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from schemas.channels import Channel
 from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -22,13 +22,13 @@ from connectors.config import parse_config
 from connectors.registry import build_source
 from connectors.retry import RetryPolicy
 from connectors.secrets import SecretResolver
+from core.kafka.topics import TopicCatalog
+from core.pii import contains_numbers
+from core.settings import Settings
 from schemas.channels import Channel
 from simulators import SimulatorOptions, Simulators, start_simulators
 from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.pii import contains_numbers
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

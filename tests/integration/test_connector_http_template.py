@@ -21,10 +21,10 @@ from connectors.base import SourceContext, SourceState
 from connectors.config import CitizenAppConfig
 from connectors.registry import build_source
 from connectors.retry import RetryPolicy
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -17,12 +17,12 @@ from connectors.channels.legal_stations import LegalStationsSource
 from connectors.config import LegalStationsConfig, parse_config
 from connectors.retry import RetryPolicy
 from connectors.secrets import SecretResolver
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from schemas.channels import Channel
 from simulators import SimulatorOptions, start_simulators
 from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ connector tests drop their namespace's topics when they end.
 
 from __future__ import annotations
 
+from core.kafka.clients import admin_client
+from core.settings import Settings
 from tests.kafka_helpers import eventually
-from unionhub.kafka.clients import admin_client
-from unionhub.settings import Settings
 
 
 async def wait_for_partitions(settings: Settings, *names: str) -> None:

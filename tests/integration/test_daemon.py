@@ -18,14 +18,14 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from simulators import SimulatorOptions, start_simulators
 from tests.conftest import REPO_ROOT
 from tests.kafka_helpers import eventually, read_to_end
 from unionhub.admin import AdminService
 from unionhub.admin.overview import gather_overview
 from unionhub.admin.statustopic import ConnectorState, read_statuses
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -22,13 +22,13 @@ import orjson
 import pytest
 import yaml
 
+from core.kafka.topics import TopicCatalog
+from core.pii import contains_numbers
+from core.settings import Settings
 from schemas.channels import Channel
 from simulators import SimulatorOptions, Simulators, start_simulators
 from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.pii import contains_numbers
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

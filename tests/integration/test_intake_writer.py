@@ -10,13 +10,13 @@ import pytest
 from connectors.checkpoints import read_checkpoints
 from connectors.errors import IntakeCommitError, ProducerFencedError
 from connectors.intake import Batch, IntakeWriter
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from schemas.channels import Channel
 from schemas.deadletter import DeadLetter, DeadLetterError
 from schemas.raw import RawEnvelope, utc_now
 from tests.integration.test_connector_support import wait_for_partitions
 from tests.kafka_helpers import read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

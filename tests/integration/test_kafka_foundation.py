@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from core.kafka.clients import admin_client, transactional_producer
+from core.kafka.topics import TopicCatalog, ensure_topics
+from core.settings import Settings
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.clients import admin_client, transactional_producer
-from unionhub.kafka.topics import TopicCatalog, ensure_topics
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -25,13 +25,13 @@ import pytest
 from chaos.scan import pii_terms
 from checker import CheckReport, read_observed
 from checker.events import parse_event
-from router.app import normalize_stage_config
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.stages import normalize_stage_config
 from simulators import SimulatorOptions, Simulators, start_simulators
 from tests.integration.pipeline_harness import Pipeline
 from tests.integration.router_stage_main import Tail, group_state, reap_spawned
 from tests.kafka_helpers import eventually
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

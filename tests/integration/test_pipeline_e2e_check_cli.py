@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from tests.conftest import REPO_ROOT
 from tests.integration.router_stage_main import produce
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

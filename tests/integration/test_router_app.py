@@ -10,7 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from router.app import GC_THRESHOLDS, dispatch_stage_config, normalize_stage_config
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.app import GC_THRESHOLDS
+from router.stages import dispatch_stage_config, normalize_stage_config
 from tests.integration.router_stage_main import (
     Tail,
     group_state,
@@ -21,8 +24,6 @@ from tests.integration.router_stage_main import (
     stop_gently,
 )
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -70,10 +71,10 @@ async def test_router_app_runs_both_stages_and_reports_readiness_and_counters(
     assert normalize.state_size is None
     assert not app.status().ready  # stopped
     assert normalize_stage_config(settings).group_id == (
-        f"{settings.namespace}unionhub-router-normalize"
+        f"{settings.namespace}unionhub.router.normalize"
     )
     assert dispatch_stage_config(settings).group_id == (
-        f"{settings.namespace}unionhub-router-dispatch"
+        f"{settings.namespace}unionhub.router.dispatch"
     )
 
 

@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 import orjson
 import pytest
 
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from router.runtime import StageConfig, StageConfigError, StageRuntime
 from schemas.channels import Channel
 from tests.integration.router_stage_main import (
@@ -27,8 +29,6 @@ from tests.integration.router_stage_main import (
     wait_committed,
 )
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 
+from core.kafka.clients import transactional_producer
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from router.runtime.batches import OutRecord, partition_for, write_batches
 from tests.kafka_helpers import read_to_end
-from unionhub.kafka.clients import transactional_producer
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 from aiokafka import TopicPartition
 
-from router.app import dispatch_stage_config, normalize_stage_config
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.stages import dispatch_stage_config, normalize_stage_config
 from schemas.channels import Channel
 from tests.integration.router_stage_main import (
     Tail,
@@ -35,8 +37,6 @@ from tests.integration.router_stage_main import (
     wait_committed,
 )
 from tests.kafka_helpers import eventually, read_to_end
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

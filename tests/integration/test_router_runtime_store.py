@@ -9,14 +9,16 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from router.app import dispatch_stage_config
-from router.dedupe.engine import DedupeEngine
-from router.dedupe.store import DispatchStore
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.dispatch.engine import DedupeEngine
+from router.dispatch.processor import DispatchProcessor
+from router.dispatch.state.slots import claim_slot
+from router.dispatch.state.store import DispatchStore
 from router.runtime import StageRuntime
 from router.runtime.changelog import StateKeys, replay_changelog
 from router.runtime.stats import StageStatus
-from router.stages import DispatchProcessor
-from router.state.slots import claim_slot
+from router.stages import dispatch_stage_config
 from tests.integration.router_stage_main import (
     end_offsets,
     produce,
@@ -24,8 +26,6 @@ from tests.integration.router_stage_main import (
 )
 from tests.kafka_helpers import eventually, read_to_end
 from tests.unit.router_builders import id_number, mobile, report
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,10 @@ from typing import Any
 import orjson
 import pytest
 
+from core.kafka.clients import admin_client, transactional_producer
+from core.kafka.topics import TopicCatalog, ensure_topics
+from core.settings import Settings
 from tests.kafka_helpers import eventually
-from unionhub.kafka.clients import admin_client, transactional_producer
-from unionhub.kafka.topics import TopicCatalog, ensure_topics
 from unionhub.operators.errors import TopicNotFoundError
 from unionhub.operators.formatting import display_width
 from unionhub.operators.tail import (
@@ -28,7 +29,6 @@ from unionhub.operators.tail import (
     TailSummary,
     tail,
 )
-from unionhub.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from unionhub.errors import ConfigError
-from unionhub.kafka.topics import TopicCatalog
+from core.errors import ConfigError
+from core.kafka.topics import TopicCatalog
 from unionhub.operators.errors import UnknownTargetError
 from unionhub.operators.formatting import (
     Segment,

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.base import SourceContext
 from connectors.secrets import SecretResolver
+from core.kafka.topics import TopicCatalog
 from router.app import RouterStatus
 from router.runtime import StageStatus
 from router.runtime.stats import StageCounters
@@ -30,7 +31,6 @@ from unionhub.configstore import mask_secrets
 from unionhub.daemon.metrics import DaemonCollector, daemon_registry
 from unionhub.daemon.supervisor import Backoff, ConnectorSupervisor
 from unionhub.daemon.tally import DispatchTally
-from unionhub.kafka.topics import TopicCatalog
 
 CITIZEN: dict[str, Any] = {
     "name": "citizen",

@@ -13,7 +13,7 @@ from connectors.config import (
     parse_config,
 )
 from connectors.secrets import SecretResolver
-from unionhub.errors import ConfigError
+from core.errors import ConfigError
 
 CITIZEN = {
     "name": "citizen",

@@ -11,8 +11,8 @@ from connectors.channels.citizen_app import CitizenAppSource
 from connectors.config import CitizenAppConfig
 from connectors.runner import ConnectorRunner, load_config_file
 from connectors.secrets import SecretResolver
-from unionhub.errors import ConfigError
-from unionhub.logging import masker
+from core.errors import ConfigError
+from core.logging import masker
 
 YAML = """\
 name: citizen

@@ -20,16 +20,16 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from unionhub.cli import build_parser
-from unionhub.deploy_manifests import (
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from devtools.deploy_manifests import (
     AUDITOR_USER,
     SERVICE_USER,
     district_user,
     generated_files,
     restricted_topics,
 )
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
+from unionhub.cli import build_parser
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
@@ -131,7 +131,7 @@ def test_the_deploy_folders_hold_what_they_promise() -> None:
 def test_committed_manifest_is_what_the_generator_makes_now(name: str) -> None:
     committed = (DEPLOY / "k8s" / name).read_text(encoding="utf-8")
     assert committed == generated_files()[name], (
-        f"deploy/k8s/{name} is out of date: run `python -m unionhub.deploy_manifests`"
+        f"deploy/k8s/{name} is out of date: run `python -m devtools.deploy_manifests`"
     )
 
 

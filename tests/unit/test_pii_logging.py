@@ -10,9 +10,9 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from unionhub.logging import PiiMasker, configure_logging
-from unionhub.pii import contains_numbers, mask_numbers, mask_phone
-from unionhub.settings import Settings
+from core.logging import PiiMasker, configure_logging
+from core.pii import contains_numbers, mask_numbers, mask_phone
+from core.settings import Settings
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from router.alerts.tracker import AlertTracker, count_persons
-from router.dedupe.engine import DedupeEngine
-from router.dedupe.store import DispatchStore
+from router.dispatch.alerts import AlertTracker, count_persons
+from router.dispatch.engine import DedupeEngine
+from router.dispatch.state.store import DispatchStore
 from schemas.alert import AlertKind
 from schemas.complaint import NormalizedReport
 from tests.unit.router_builders import T0, id_number, mobile, report
@@ -28,7 +28,10 @@ class Feed:
     def add(self, r: NormalizedReport) -> list[tuple[str, AlertKind, int, int]]:
         outcome = self.engine.observe(r)
         changed = self.tracker.observe(outcome.seq, outcome.report_key, r, "nanshan", NOW)
-        return [(a.alert_id, a.kind, len(a.members), a.persons()) for a in changed]
+        return [
+            (a.alert_id, a.kind, len(a.members), count_persons(m.person_tokens for m in a.members))
+            for a in changed
+        ]
 
 
 def person(i: int, days: float = 0, **kw: object) -> NormalizedReport:

@@ -8,9 +8,9 @@ from itertools import combinations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.dedupe.engine import DedupeEngine, OutcomeKind
-from router.dedupe.matching import matches
-from router.dedupe.state import report_key
+from router.dispatch.engine import DedupeEngine, OutcomeKind
+from router.dispatch.matching import matches
+from router.dispatch.state.keys import report_key
 from schemas.complaint import NormalizedReport
 from tests.unit.router_builders import T0, id_number, mobile, report, uscc
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from router.dedupe.engine import DedupeEngine, Outcome, OutcomeKind
-from router.dedupe.legacy import upgrade
-from router.dedupe.state import report_key
-from router.dedupe.store import DispatchStore
-from router.state.slots import claim_slot
+from router.dispatch.engine import DedupeEngine, Outcome, OutcomeKind
+from router.dispatch.state.keys import report_key
+from router.dispatch.state.legacy import upgrade
+from router.dispatch.state.slots import claim_slot
+from router.dispatch.state.store import DispatchStore
 from schemas.complaint import NormalizedReport
 from tests.unit.router_builders import id_number, mobile, report
 

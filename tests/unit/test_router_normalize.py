@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from router.normalize.errors import NormalizeError
+from core.pii import contains_numbers
+from router.dispatch.matching import jaccard
+from router.errors import NormalizeError
 from router.normalize.normalizer import Normalizer, version_key
-from router.normalize.text import jaccard, mask_name, normalize_employer_name, shingles
+from router.normalize.text import mask_name, normalize_employer_name, shingles
 from router.normalize.vocabulary import CATEGORIES, category_of
 from schemas.channels import Channel
 from schemas.complaint import Category
@@ -19,7 +21,6 @@ from tests.unit.router_builders import (
     id_number,
     report,
 )
-from unionhub.pii import contains_numbers
 
 TABLE = {
     Category.WAGE_ARREARS: ("LAB-WAGE", "拖欠工资", "欠薪", "劳动社保-拖欠工资", "欠薪追讨"),

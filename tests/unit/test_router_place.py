@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from router.normalize.normalizer import Normalizer
-from router.place.gazetteer import Gazetteer, resolve
-from router.place.placer import Placer
+from router.normalize.place.gazetteer import Gazetteer, resolve
+from router.normalize.place.placer import Placer
 from schemas.channels import Channel
 from schemas.complaint import Placement, TriageReason
 from schemas.raw import StationRef

@@ -7,14 +7,14 @@ from typing import Any
 
 import orjson
 
+from core.kafka.topics import TopicCatalog
+from core.pii import contains_numbers
+from core.settings import Settings
+from router.dispatch.processor import DispatchProcessor
 from router.normalize.normalizer import Normalizer
+from router.normalize.processor import NormalizeProcessor
 from router.processor import InputRecord, Output
-from router.stages import (
-    DispatchProcessor,
-    NormalizeProcessor,
-    build_dispatch_processor,
-    build_normalize_processor,
-)
+from router.stages import build_dispatch_processor, build_normalize_processor
 from schemas.channels import Channel
 from schemas.raw import RawEnvelope, StationRef
 from tests.unit.router_builders import (
@@ -29,9 +29,6 @@ from tests.unit.router_builders import (
     provincial_petition,
     station_case,
 )
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.pii import contains_numbers
-from unionhub.settings import Settings
 
 NS = "t."
 CATALOG = TopicCatalog(NS)

@@ -16,9 +16,9 @@ from connectors.errors import TransientUpstreamError
 from connectors.http import HttpPollingSource
 from connectors.registry import build_source
 from connectors.retry import RetryPolicy
+from core.errors import ConfigError, UnionhubError
+from core.logging import masker
 from unionhub.admin.errors import UpstreamCheckError
-from unionhub.errors import ConfigError, UnionhubError
-from unionhub.logging import masker
 
 # A few quick attempts: an upstream that is up but flaky should still pass.
 _CHECK_POLICY = RetryPolicy(attempts=4, initial_s=0.1, cap_s=1.0, jitter_s=0.05)

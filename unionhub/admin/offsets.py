@@ -13,15 +13,10 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from connectors.checkpoints import checkpoint_value, read_checkpoints
+from core.errors import KafkaUnavailableError
+from core.kafka.clients import transactional_producer
+from core.kafka.topics import TopicCatalog
 from unionhub.admin.errors import AdminError
-from unionhub.errors import KafkaUnavailableError
-from unionhub.kafka.clients import transactional_producer
-from unionhub.kafka.topics import TopicCatalog
-
-
-def connector_transactional_id(namespace: str, name: str) -> str:
-    """The transactional id a connector's writer uses (see ``connectors.base``)."""
-    return f"{namespace}unionhub.connector.{name}"
 
 
 async def read_offsets(bootstrap: str, catalog: TopicCatalog, name: str) -> dict[str, Any]:
@@ -62,8 +57,8 @@ async def reset_offsets(
         return {}
     producer = transactional_producer(
         bootstrap,
-        connector_transactional_id(catalog.namespace, name),
-        client_id=f"{catalog.namespace}unionhub-admin-offsets",
+        catalog.connector_transactional_id(name),
+        client_id=catalog.client_id("admin.offsets"),
     )
     try:
         await producer.start()

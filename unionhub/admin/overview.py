@@ -16,14 +16,14 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from router.app import dispatch_stage_config, normalize_stage_config
+from core.errors import KafkaUnavailableError
+from core.kafka.clients import admin_client, committed_consumer
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from router.stages import dispatch_stage_config, normalize_stage_config
 from schemas.shenzhen import DISTRICTS
 from unionhub.admin.statustopic import is_fresh, read_statuses
 from unionhub.configstore import ConfigStore
-from unionhub.errors import KafkaUnavailableError
-from unionhub.kafka.clients import admin_client, committed_consumer
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 
 @dataclass

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from connectors.configfile import parse_config_document
+from core.errors import ConfigError, UnionhubError
 from schemas.channels import Channel
 from unionhub.admin.errors import AdminError
 from unionhub.admin.service import AdminService
@@ -26,7 +27,6 @@ from unionhub.configstore import (
     InvalidConnectorNameError,
     UnknownConnectorError,
 )
-from unionhub.errors import ConfigError, UnionhubError
 
 log = structlog.get_logger(__name__)
 

@@ -20,6 +20,9 @@ from typing import Any
 
 from connectors.base import SourceContext
 from connectors.secrets import SecretResolver
+from core.errors import ConfigError
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from schemas.channels import Channel
 from unionhub.admin.errors import (
     AdminError,
@@ -51,9 +54,6 @@ from unionhub.configstore import (
     check_name,
     mask_secrets,
 )
-from unionhub.errors import ConfigError
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 LocalStatus = Callable[[str], ConnectorStatus | None]
 """The daemon's own view of a connector it runs (fresher than the status topic)."""

@@ -17,8 +17,9 @@ import orjson
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from unionhub.errors import KafkaUnavailableError
-from unionhub.kafka.clients import committed_consumer
+from core.errors import KafkaUnavailableError
+from core.kafka.clients import committed_consumer
+from core.kafka.reading import fetch_to_end
 
 CONNECTOR_STATUS_SCHEMA = "unionhub.connector-status/1"
 WORKER_STATUS_SCHEMA = "unionhub.worker-status/1"
@@ -152,10 +153,8 @@ async def read_statuses(bootstrap: str, topic: str) -> StatusSnapshot:
         await consumer.start()
         consumer.assign([tp])
         await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=100)
-            for record in batch.get(tp, []):
+        async for batch in fetch_to_end(consumer, await consumer.end_offsets([tp]), timeout_ms=100):
+            for record in batch:
                 _fold(snapshot, record.key or b"", record.value)
     except KafkaError as exc:
         raise KafkaUnavailableError(f"reading {topic} failed: {type(exc).__name__}") from exc

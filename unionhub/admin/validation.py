@@ -14,9 +14,9 @@ from pydantic import SecretStr, ValidationError
 
 from connectors.config import CONFIG_MODELS, ConnectorConfig
 from connectors.secrets import SecretResolver
+from core.errors import ConfigError
 from schemas.channels import Channel
 from unionhub.configstore import is_secret_reference
-from unionhub.errors import ConfigError
 
 # What a reference stands for when only the shape is checked (it is resolved later,
 # by the daemon, in its own environment).

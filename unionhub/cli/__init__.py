@@ -1,43 +1,57 @@
 """The ``unionhub`` command: one sub-command module per area, thin over the packages.
 
-Each module in ``COMMAND_MODULES`` exposes ``register(subparsers)``, which adds
-its parsers and sets ``handler(settings, args) -> exit code`` on them. Settings
-are parsed here, once, and passed down.
+Each command module exposes ``register(subparsers)``, which adds its parsers
+and sets ``handler(settings, args) -> exit code`` on them. Settings are parsed
+here, once, and passed down.
+
+The product's commands are the modules of :data:`PRODUCT_COMMANDS`. Tool
+commands (``kafka`` for the local broker, ``simulate``, ``check``) live in the
+tooling packages and register themselves as entry points of the group
+:data:`TOOL_COMMANDS_GROUP` in ``pyproject.toml``; where those packages are not
+installed (the container image) the commands are simply absent, and the
+product never imports them.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from types import ModuleType
 
 from pydantic import ValidationError
 
-from unionhub.errors import UnionhubError
-from unionhub.logging import configure_logging
-from unionhub.settings import Settings
+from core.errors import UnionhubError
+from core.logging import configure_logging
+from core.settings import Settings
+from unionhub.cli import connectors, intake, router, run, status, tail, topics
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "unionhub.cli.kafka",
-    "unionhub.cli.topics",
-    "unionhub.cli.intake",
-    "unionhub.cli.tail",
-    "unionhub.cli.router",
-    "unionhub.cli.simulate",
-    "unionhub.cli.check",
-    "unionhub.cli.run",
-    "unionhub.cli.connectors",
-    "unionhub.cli.status",
-)
+PRODUCT_COMMANDS: tuple[ModuleType, ...] = (topics, intake, tail, router, run, connectors, status)
+TOOL_COMMANDS_GROUP = "unionhub.tools"
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def tool_commands() -> list[Register]:
+    """The ``register`` functions of the installed tool commands (none in the image)."""
+    found: list[Register] = []
+    for entry in sorted(entry_points(group=TOOL_COMMANDS_GROUP), key=lambda e: e.name):
+        try:
+            found.append(entry.load())
+        except ModuleNotFoundError:
+            continue  # declared by the project, but its package is not installed here
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every registered sub-command."""
     parser = argparse.ArgumentParser(prog="unionhub", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in PRODUCT_COMMANDS:
+        module.register(subparsers)
+    for register in tool_commands():
+        register(subparsers)
     return parser
 
 

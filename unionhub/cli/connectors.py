@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from connectors.configfile import read_config_file
+from core.settings import Settings
 from unionhub.admin import AdminError, AdminService
-from unionhub.settings import Settings
 
 Action = Callable[[AdminService, argparse.Namespace], Awaitable[int]]
 

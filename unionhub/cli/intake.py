@@ -11,10 +11,10 @@ from pathlib import Path
 from connectors.base import SourceContext
 from connectors.runner import ConnectorRunner, load_config_file
 from connectors.secrets import SecretResolver
-from unionhub.errors import KafkaSetupError
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
+from core.errors import KafkaSetupError
+from core.kafka.clients import admin_client
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

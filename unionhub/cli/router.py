@@ -8,9 +8,9 @@ import signal
 
 import structlog
 
+from core.errors import UnionhubError
+from core.settings import Settings
 from router.app import RouterApp
-from unionhub.errors import UnionhubError
-from unionhub.settings import Settings
 
 log = structlog.get_logger(__name__)
 

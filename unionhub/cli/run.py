@@ -7,8 +7,8 @@ import asyncio
 import os
 import signal
 
+from core.settings import Settings
 from unionhub.daemon import Daemon
-from unionhub.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,8 +8,8 @@ from dataclasses import asdict
 
 import orjson
 
+from core.settings import Settings
 from unionhub.admin.overview import Overview, gather_overview
-from unionhub.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

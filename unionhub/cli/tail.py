@@ -9,7 +9,8 @@ import shutil
 import sys
 from datetime import UTC, datetime
 
-from unionhub.kafka.topics import TopicCatalog
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from unionhub.operators.tail import (
     ALERT_KINDS,
     CATEGORIES,
@@ -23,7 +24,6 @@ from unionhub.operators.tail import (
     tail,
 )
 from unionhub.operators.targets import resolve_target
-from unionhub.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -104,7 +104,15 @@ def _tail(settings: Settings, args: argparse.Namespace) -> int:
         color=human and sys.stdout.isatty(),
     )
     try:
-        asyncio.run(tail(settings.kafka_bootstrap, topic, options, _emit))
+        asyncio.run(
+            tail(
+                settings.kafka_bootstrap,
+                topic,
+                options,
+                _emit,
+                client_id=TopicCatalog(settings.namespace).client_id("tail"),
+            )
+        )
     except KeyboardInterrupt:
         return 0
     except BrokenPipeError:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from unionhub.kafka.clients import admin_client
-from unionhub.kafka.topics import EnsureReport, TopicCatalog, ensure_topics
-from unionhub.settings import Settings
+from core.kafka.clients import admin_client
+from core.kafka.topics import EnsureReport, TopicCatalog, ensure_topics
+from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -26,6 +26,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from core.errors import ConfigError
+from core.kafka.clients import admin_client, committed_consumer, transactional_producer
+from core.kafka.reading import Record, fetch_to_end
+from core.kafka.topics import TopicCatalog
+from core.logging import masker
+from core.settings import Settings
 from unionhub.configstore.errors import (
     ConfigStoreError,
     ConfigTopicMissingError,
@@ -45,11 +51,6 @@ from unionhub.configstore.records import (
     encode_target_state,
     target_state_key,
 )
-from unionhub.errors import ConfigError
-from unionhub.kafka.clients import admin_client, committed_consumer, transactional_producer
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.logging import masker
-from unionhub.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -85,8 +86,8 @@ class ConfigStore:
         self._validate = validate
         self._topic_wait_s = topic_wait_s
         instance = instance_id or uuid.uuid4().hex[:12]
-        self._transactional_id = f"{catalog.namespace}unionhub.configstore.{instance}"
-        self._client_id = f"{catalog.namespace}unionhub-configstore-{instance}"
+        self._transactional_id = catalog.configstore_transactional_id(instance)
+        self._client_id = catalog.client_id(f"configstore.{instance}")
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._state = ConfigState()
@@ -205,8 +206,8 @@ class ConfigStore:
             # The commit markers follow the commit's reply: the end offset of a
             # read_committed reader can lag our own last write for a moment.
             end = max((await consumer.end_offsets([self._tp]))[self._tp], self._written_to)
-            while await consumer.position(self._tp) < end:
-                await self._poll(consumer, timeout_ms=500)
+            async for batch in fetch_to_end(consumer, {self._tp: end}):
+                self._fold(batch)
             # Copies: a caller changing a config must not change the store's state.
             return copy.deepcopy(self._state.connectors)
 
@@ -278,10 +279,9 @@ class ConfigStore:
             raise ConfigStoreError("config store is not started")
         return self._consumer
 
-    async def _poll(self, consumer: AIOKafkaConsumer, timeout_ms: int) -> None:
-        """Fetch one batch, fold it into the state and hand its changes to the watches."""
-        batch = await consumer.getmany(self._tp, timeout_ms=timeout_ms)
-        for record in batch.get(self._tp, []):
+    def _fold(self, records: list[Record]) -> None:
+        """Fold fetched records into the state and hand their changes to the watches."""
+        for record in records:
             change = self._state.apply(record.key, record.value, record.offset)
             if change is not None:
                 for watch in self._watchers:
@@ -299,7 +299,8 @@ class ConfigStore:
         async with self._read_lock:
             if self._consumer is None:  # stopped meanwhile; the watch is closed
                 return
-            await self._poll(self._consumer, timeout_ms=int(timeout_s * 1000))
+            batch = await self._consumer.getmany(self._tp, timeout_ms=int(timeout_s * 1000))
+            self._fold(batch.get(self._tp, []))
 
     def _forget(self, watch: ConfigWatch) -> None:
         self._watchers.discard(watch)

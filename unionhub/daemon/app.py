@@ -21,6 +21,9 @@ import structlog
 from aiohttp import web
 
 from connectors.base import SourceContext
+from core.errors import UnionhubError
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
 from router.app import RouterApp, RouterStatus
 from unionhub.admin.service import AdminService, shape_validator
 from unionhub.admin.statustopic import StatusPublisher, WorkerStatus, now_iso
@@ -29,9 +32,6 @@ from unionhub.daemon.metrics import DaemonCollector, daemon_registry
 from unionhub.daemon.server import build_app
 from unionhub.daemon.supervisor import Backoff, ConnectorSupervisor
 from unionhub.daemon.tally import DispatchTally
-from unionhub.errors import UnionhubError
-from unionhub.kafka.topics import TopicCatalog
-from unionhub.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +68,7 @@ class Daemon:
         self.publisher = StatusPublisher(
             settings.kafka_bootstrap,
             self._catalog.connector_status,
-            client_id=f"{settings.namespace}unionhub-daemon-status",
+            client_id=self._catalog.client_id("daemon.status"),
         )
         self.supervisor = ConnectorSupervisor(
             SourceContext.from_settings(settings),
@@ -81,7 +81,7 @@ class Daemon:
         self.tally = DispatchTally(
             settings.kafka_bootstrap,
             self._catalog,
-            client_id=f"{settings.namespace}unionhub-daemon-tally",
+            client_id=self._catalog.client_id("daemon.tally"),
         )
 
     # -- probes ----------------------------------------------------------------

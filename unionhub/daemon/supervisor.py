@@ -21,11 +21,11 @@ from connectors.base import PollingSource, SourceContext, SourceHealth, SourceSt
 from connectors.config import parse_config
 from connectors.registry import build_source
 from connectors.secrets import SecretResolver
+from core.errors import UnionhubError
+from core.logging import masker
 from unionhub.admin.statustopic import ConnectorState, ConnectorStatus, StatusPublisher, now_iso
 from unionhub.configstore import ConfigChange, StoredConnector, TargetState
 from unionhub.daemon.stations import StationObserver
-from unionhub.errors import UnionhubError
-from unionhub.logging import masker
 
 log = structlog.get_logger(__name__)
 

@@ -17,9 +17,9 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from core.kafka.clients import committed_consumer
+from core.kafka.topics import TopicCatalog
 from schemas.shenzhen import DISTRICTS
-from unionhub.kafka.clients import committed_consumer
-from unionhub.kafka.topics import TopicCatalog
 
 log = structlog.get_logger(__name__)
 

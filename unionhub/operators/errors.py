@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unionhub.errors import UnionhubError
+from core.errors import UnionhubError
 
 
 class OperatorError(UnionhubError):

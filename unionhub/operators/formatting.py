@@ -3,7 +3,7 @@
 The line format is chosen by the value's ``schema`` field, so a dispatch event
 reads the same from any topic. Lines are cut to the terminal's width counting
 CJK characters as two columns, control characters never reach the terminal,
-and every text passes through :func:`unionhub.pii.mask_numbers` (events are
+and every text passes through :func:`core.pii.mask_numbers` (events are
 masked already; raw and dead-letter topics are not).
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from unionhub.pii import mask_numbers
+from core.pii import mask_numbers
 
 DISPATCH_SCHEMA = "unionhub.dispatch/1"
 ALERT_SCHEMA = "unionhub.alert/1"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,8 +18,10 @@ from typing import Any, Literal
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from unionhub.errors import ConfigError
-from unionhub.kafka.clients import admin_client, committed_consumer
+from core.errors import ConfigError
+from core.kafka.clients import admin_client, committed_consumer
+from core.kafka.reading import fetch_to_end
+from core.kafka.topics import TopicCatalog
 from unionhub.operators.errors import TopicNotFoundError
 from unionhub.operators.formatting import (
     ALERT_SCHEMA,
@@ -50,6 +51,9 @@ ALERT_KINDS = ("group_dispute", "mass_report")
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+# Tail joins no group; its client id only names it in broker logs.
+_CLIENT_ID = TopicCatalog().client_id("tail")
 
 
 @dataclass(frozen=True)
@@ -205,9 +209,8 @@ async def _start_of_last(
         start = max(begin, end - window)
         consumer.seek(tp, start)
         offsets: list[int] = []
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=300)
-            offsets += [r.offset for r in batch.get(tp, []) if r.offset < end]
+        async for batch in fetch_to_end(consumer, {tp: end}, timeout_ms=300):
+            offsets += [r.offset for r in batch]
         if len(offsets) >= count:
             return offsets[-count]
         if start == begin:
@@ -223,6 +226,7 @@ async def tail(
     emit: Callable[[str], None],
     *,
     stop: asyncio.Event | None = None,
+    client_id: str = _CLIENT_ID,
 ) -> TailSummary:
     """Print ``topic``'s records through ``emit``, one line each, as ``options`` say.
 
@@ -230,9 +234,7 @@ async def tail(
     ``follow``, when ``stop`` is set (or the task is cancelled).
     """
     tps = await _partitions(bootstrap, topic)
-    consumer = committed_consumer(
-        bootstrap, group_id=None, client_id=f"unionhub-tail-{uuid.uuid4().hex[:8]}"
-    )
+    consumer = committed_consumer(bootstrap, group_id=None, client_id=client_id)
     await consumer.start()
     summary = TailSummary()
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from core.kafka.topics import TopicCatalog
 from schemas.shenzhen import DISTRICTS
-from unionhub.kafka.topics import TopicCatalog
 from unionhub.operators.errors import UnknownTargetError
 
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")

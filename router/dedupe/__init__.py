@@ -1,1 +1,0 @@
-"""Router stage 2: cases as connected components of the "match" relation of dispatch.md."""

@@ -1,0 +1,17 @@
+"""The dispatch stage's changelog keys: ``r/<channel>/<external_id>`` a report, ``c/<id>`` a
+case, ``a/<id>`` an alert.
+
+Values are the compact orjson dicts of :mod:`router.dispatch.state.codec`; the
+indexes are derived from them by the local store (:mod:`router.dispatch.state.store`).
+"""
+
+from __future__ import annotations
+
+REPORT_PREFIX = "r/"
+CASE_PREFIX = "c/"
+ALERT_PREFIX = "a/"
+
+
+def report_key(channel: str, external_id: str) -> str:
+    """State key of a report."""
+    return f"{REPORT_PREFIX}{channel}/{external_id}"

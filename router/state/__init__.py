@@ -1,1 +1,0 @@
-"""Local persistent state stores of stateful router stages (materialised changelogs)."""

@@ -1,1 +1,0 @@
-"""Kafka toolbox: the local broker, the topic catalogue and client factories."""
