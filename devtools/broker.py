@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaClient
 from core.errors import KafkaSetupError, KafkaUnavailableError
 from core.settings import Settings
 
-_DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
+_DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "kafka"
 
 
 @dataclass(frozen=True)
