@@ -189,7 +189,10 @@ class IntakeWriter:
                     self._catalog.intake_dlq,
                     letter.external_id.encode() if letter.external_id else None,
                     letter.to_json(),
-                    [("schema", DEADLETTER_SCHEMA.encode()), ("channel", letter.channel.encode())],
+                    [
+                        ("schema", DEADLETTER_SCHEMA.encode()),
+                        ("channel", (letter.channel or "").encode()),
+                    ],
                 )
                 for letter in batch.dead_letters
             ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -87,6 +87,36 @@ class Settings(BaseSettings):
             "e.g. the stateful dispatch stage alone on one process and normalize on the others."
         ),
     )
+
+    case_loop: bool = Field(
+        default=True,
+        description=(
+            "Run the closed loop after dispatch (actions, case states, SLA alerts) in the "
+            "router's dispatch stage; off, the router only dispatches."
+        ),
+    )
+    loop_speed: float = Field(
+        default=1.0,
+        gt=0,
+        le=1_000_000,
+        description=(
+            "How many times faster than the wall clock the case loop's clock runs (tests and "
+            "the demo); 1 in production. See caseloop/loopclock.py."
+        ),
+    )
+    loop_anchor: AwareDatetime | None = Field(
+        default=None,
+        description=(
+            "The instant from which a fast loop clock runs (ISO-8601 with offset); required "
+            "when loop_speed is not 1, and fixed across restarts."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _check_loop_clock(self) -> Settings:
+        if self.loop_speed != 1 and self.loop_anchor is None:
+            raise ValueError("UNIONHUB_LOOP_ANCHOR: required when UNIONHUB_LOOP_SPEED is not 1")
+        return self
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -40,6 +40,7 @@ _HEADER = (
     "# and regenerate; a unit test fails while this file is out of date.\n"
 )
 _READ = ["Read", "Describe"]
+_WRITE = ["Write", "Describe"]
 
 
 def restricted_topics(catalog: TopicCatalog) -> list[str]:
@@ -149,8 +150,12 @@ def kafka_users(catalog: TopicCatalog, cluster: str = DEFAULT_CLUSTER) -> list[d
     users += [
         _user(
             district_user(d.slug),
-            f"{d.name} federation: reads its dispatch queue",
-            [_topic_acl(catalog.dispatch(d.slug), _READ), _group_acl(district_user(d.slug))],
+            f"{d.name} federation: reads its dispatch queue, writes its own actions",
+            [
+                _topic_acl(catalog.dispatch(d.slug), _READ),
+                _topic_acl(catalog.actions(d.slug), _WRITE),
+                _group_acl(district_user(d.slug)),
+            ],
             cluster,
         )
         for d in DISTRICTS
@@ -158,10 +163,13 @@ def kafka_users(catalog: TopicCatalog, cluster: str = DEFAULT_CLUSTER) -> list[d
     users.append(
         _user(
             CITY_DESK_USER,
-            "city desk and duty officers: triage and risk alerts",
+            "city desk and duty officers: triage, risk and SLA alerts, case states; its actions",
             [
                 _topic_acl(catalog.triage, _READ),
                 _topic_acl(catalog.alerts, _READ),
+                _topic_acl(catalog.sla_alerts, _READ),
+                _topic_acl(catalog.cases_state, _READ),
+                _topic_acl(catalog.actions("city"), _WRITE),
                 _group_acl(CITY_DESK_USER),
             ],
             cluster,

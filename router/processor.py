@@ -37,6 +37,17 @@ class Output:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+    delete: bool = False  # a tombstone (null value) for ``key`` on a compacted topic
+
+    @classmethod
+    def tombstone(cls, topic: str, key: bytes) -> Output:
+        """The record that deletes ``key`` from compacted ``topic``."""
+        return cls(topic, key, b"", delete=True)
+
+    @property
+    def payload(self) -> bytes | None:
+        """The value as written to Kafka (None for a tombstone)."""
+        return None if self.delete else self.value
 
 
 class Processor(Protocol):

@@ -57,14 +57,17 @@ def channel_guess(record: InputRecord, catalog: TopicCatalog) -> Channel | None:
 def dead_letter(
     catalog: TopicCatalog,
     record: InputRecord,
-    channel: Channel,
+    channel: Channel | None,
     connector: str,
     external_id: str | None,
     kind: str,
     message: str,
     now: datetime,
 ) -> Output:
-    """A ``router.dlq`` record keeping ``record`` whole, with the reason (never PII)."""
+    """A ``router.dlq`` record keeping ``record`` whole, with the reason (never PII).
+
+    ``channel`` is None for a case action (``connector`` then names the actor).
+    """
     raw, encoding = DeadLetter.encode_raw(record.value or b"")
     letter = DeadLetter(
         stage="router",
@@ -77,12 +80,15 @@ def dead_letter(
         source=source_of(record),
         at=now,
     )
-    log.warning("router_dead_letter", kind=kind, channel=str(channel), source=letter.source)
+    log.warning("router_dead_letter", kind=kind, channel=channel, source=letter.source)
+    headers = [("schema", DEADLETTER_SCHEMA.encode())]
+    if channel is not None:
+        headers.append(("channel", str(channel).encode()))
     return Output(
         topic=catalog.router_dlq,
         key=external_id.encode() if external_id else record.key,
         value=bounded_json(letter),
-        headers=(("schema", DEADLETTER_SCHEMA.encode()), ("channel", str(channel).encode())),
+        headers=tuple(headers),
     )
 
 

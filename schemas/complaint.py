@@ -47,6 +47,7 @@ class TriageReason(StrEnum):
 
     OUTSIDE_JURISDICTION = "outside_jurisdiction"
     UNPLACED = "unplaced"
+    RETURNED = "returned"  # caseloop.md: a district returned the case to the city desk
 
 
 class Complainant(BaseModel):

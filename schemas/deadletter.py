@@ -33,8 +33,10 @@ class DeadLetter(BaseModel):
 
     schema_: Literal["unionhub.deadletter/1"] = Field(default=DEADLETTER_SCHEMA, alias="schema")
     stage: Literal["intake", "router"]
-    channel: Channel
-    connector: str
+    channel: Channel | None = Field(
+        description="The upstream channel; null for a case action or a record naming none."
+    )
+    connector: str = Field(description="The connector, or the actor of a case action.")
     external_id: str | None = Field(default=None, description="Upstream id if it could be read.")
     error: DeadLetterError
     raw: str = Field(description="The record or row as text (base64 if not valid text).")

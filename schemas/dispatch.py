@@ -20,6 +20,8 @@ class EventType(StrEnum):
     DUPLICATE_REPORT = "duplicate_report"
     CASE_UPDATED = "case_updated"
     CASE_MERGED = "case_merged"
+    CASE_RETURNED = "case_returned"  # caseloop.md: a district returned it; to dispatch.triage
+    CASE_ASSIGNED = "case_assigned"  # caseloop.md: the city desk assigned it to a district
 
 
 class ReportRef(BaseModel):

@@ -67,6 +67,34 @@ class TopicCatalog:
         return self._n("alerts.risk")
 
     @property
+    def sla_alerts(self) -> str:
+        """Supervision alerts (督办) of the case loop, key case id."""
+        return self._n("alerts.sla")
+
+    @property
+    def cases_state(self) -> str:
+        """The current state of every case (``unionhub.case/1``), key case id; compacted."""
+        return self._n("cases.state")
+
+    def actions(self, actor: str) -> str:
+        """``cases.actions.<slug>`` or ``cases.actions.city``: the actor's own action topic."""
+        return self._n(f"cases.actions.{actor}")
+
+    def action_topics(self) -> list[str]:
+        """Every district's action topic and the city desk's."""
+        return [self.actions(d.slug) for d in DISTRICTS] + [self.actions("city")]
+
+    def actor_of(self, topic: str) -> str | None:
+        """The actor whose action topic ``topic`` is, None if it is none."""
+        prefix = self._n("cases.actions.")
+        return topic[len(prefix) :] if topic.startswith(prefix) else None
+
+    @property
+    def calendar(self) -> str:
+        """Working-day calendar overrides the admin loads (key: year); compacted."""
+        return self._n("unionhub.calendar")
+
+    @property
     def intake_dlq(self) -> str:
         """Dead letters of the connectors."""
         return self._n("intake.dlq")
@@ -142,8 +170,13 @@ class TopicCatalog:
         """The declaration of every topic, in one place."""
         specs = [TopicSpec(t, 3, _RETAINED) for t in self.raw_topics()]
         specs += [TopicSpec(t, 3, _DISPATCH) for t in self.dispatch_topics()]
+        # One partition each: a district's actions in the order it sent them.
+        specs += [TopicSpec(t, 1, _DISPATCH) for t in self.action_topics()]
         specs += [
             TopicSpec(self.alerts, 1, _DISPATCH),
+            TopicSpec(self.sla_alerts, 1, _DISPATCH),
+            TopicSpec(self.cases_state, 3, _COMPACTED),
+            TopicSpec(self.calendar, 1, _COMPACTED),
             TopicSpec(self.intake_dlq, 1, _RETAINED),
             TopicSpec(self.router_dlq, 1, _RETAINED),
             TopicSpec(self.checkpoints, 1, _COMPACTED),

@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from core.ids import digest_id
 from router.dispatch.state.codec import ALERT_WINDOW, AlertState, Member, member, to_us
 from router.dispatch.state.keys import ALERT_PREFIX, report_key
 from router.dispatch.state.store import DispatchStore, HistoryRow
-from router.ids import digest_id
 from schemas.alert import AlertKind
 from schemas.complaint import NormalizedReport
 

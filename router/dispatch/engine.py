@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from core.ids import digest_id
 from router.dispatch.matching import TEXT_WINDOW, employer_tokens, matches_first
 from router.dispatch.state.codec import CaseState, FirstVersion, StoredReport, to_us
 from router.dispatch.state.keys import CASE_PREFIX, REPORT_PREFIX, report_key
 from router.dispatch.state.store import DispatchStore, person_employer_token
-from router.ids import digest_id
-from schemas.complaint import NormalizedReport
+from schemas.complaint import NormalizedReport, Placement
 from schemas.dispatch import SourceRef
 
 # Index windows are a superset (one second of slack); `matches` decides exactly.
@@ -174,6 +174,16 @@ class DedupeEngine:
         survivor.sources.extend(other.sources)
         self._store.put(other.key, None)
         return other
+
+    def move_case(self, case_id: str, placement: Placement) -> list[SourceRef]:
+        """Give a case a new placement (a return, an assignment); its reports, in order.
+
+        The case's later events go where the new placement says.
+        """
+        case = self._case(case_id)
+        case.placement = placement
+        self._store.put(case.key, case.encode())
+        return list(case.sources)
 
     # --- reading the store -----------------------------------------------------
 

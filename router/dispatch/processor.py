@@ -17,17 +17,19 @@ from pathlib import Path
 import structlog
 from pydantic import ValidationError
 
+from core.ids import digest_id
 from core.kafka.topics import TopicCatalog
 from router.dispatch.alerts import AlertTracker, count_persons
 from router.dispatch.engine import DedupeEngine, Outcome, OutcomeKind
+from router.dispatch.loop import CaseLoop, LoopSettings
 from router.dispatch.state.codec import AlertState, CaseState
 from router.dispatch.state.legacy import upgrade
 from router.dispatch.state.store import DispatchStore
 from router.errors import UnreadableRecordError
-from router.ids import digest_id
 from router.processor import InputRecord, Output
-from router.records import channel_guess, dead_letter, describe_validation_error
+from router.records import channel_guess, dead_letter, describe_validation_error, header
 from schemas.alert import ALERT_SCHEMA, Alert
+from schemas.caseloop import CASE_ACTION_SCHEMA, CaseAction
 from schemas.complaint import NormalizedReport
 from schemas.dispatch import DISPATCH_SCHEMA, DispatchEvent, EventType, ReportRef
 from schemas.raw import utc_now
@@ -46,7 +48,11 @@ class DispatchProcessor:
     """Stage 2: dedupe, dispatch events, alerts; state through the changelog."""
 
     def __init__(
-        self, catalog: TopicCatalog, clock: Clock = utc_now, state_root: Path | None = None
+        self,
+        catalog: TopicCatalog,
+        clock: Clock = utc_now,
+        state_root: Path | None = None,
+        loop: LoopSettings | None = None,
     ) -> None:
         self._catalog = catalog
         self._clock = clock
@@ -54,13 +60,18 @@ class DispatchProcessor:
         self._store = DispatchStore(state_root)
         self._engine = DedupeEngine(self._store)
         self._alerts = AlertTracker(self._store)
+        self._loop = (
+            CaseLoop(self._store, self._engine, catalog, loop.calendar, loop.clock)
+            if loop is not None
+            else None
+        )
 
     # --- StatefulProcessor -----------------------------------------------------
 
     def restore(self, key: bytes, value: bytes | None) -> None:
         """Apply one changelog record (``None`` is a tombstone); stored at :meth:`committed`."""
         text = key.decode()
-        if self._engine.owns(text) or self._alerts.owns(text):
+        if self._engine.owns(text) or self._alerts.owns(text) or CaseLoop.owns(text):
             self._store.restore(text, upgrade(text, value))
 
     def take_changes(self) -> list[tuple[bytes, bytes | None]]:
@@ -94,8 +105,11 @@ class DispatchProcessor:
     # --- processing ------------------------------------------------------------
 
     def process(self, record: InputRecord) -> list[Output]:
-        """Dispatch events and alerts for one normalised report version."""
+        """Dispatch events, alerts and case states for one normalised report version, or a
+        district's action applied to its case."""
         now = self._clock()
+        if header(record, "schema") == CASE_ACTION_SCHEMA:
+            return self._act(record, now)
         try:
             report = NormalizedReport.model_validate_json(record.value or b"")
         except ValidationError as exc:
@@ -125,18 +139,46 @@ class DispatchProcessor:
             )
             return []
         case = outcome.dispatched_case()
-        outputs = self._events(outcome, case, now)
-        if outcome.kind is not OutcomeKind.CASE_UPDATED:
-            for alert in self._alerts.observe(
-                outcome.seq, outcome.report_key, report, case.placement.district, now
-            ):
-                outputs.append(self._alert_output(alert, now))
+        event, outputs = self._events(outcome, case, now)
+        if outcome.kind is OutcomeKind.CASE_UPDATED:
+            return outputs  # an upstream's new version (maybe the echo of a reply): no move
+        alerted: list[str] = []
+        for alert in self._alerts.observe(
+            outcome.seq, outcome.report_key, report, case.placement.district, now
+        ):
+            output, case_ids = self._alert_output(alert, now)
+            outputs.append(output)
+            alerted += case_ids
+        if self._loop is not None:
+            if outcome.kind is OutcomeKind.NEW_CASE:
+                outputs += self._loop.dispatched(event, case.case_id in alerted, now)
+            else:
+                outputs += self._loop.reported(event, now)
+            outputs += self._loop.escalated(alerted, now)
         return outputs
+
+    def punctuate(self) -> list[Output]:
+        """SLA alerts and auto-closes whose time has come (the runtime calls it every second)."""
+        return self._loop.punctuate(self._clock()) if self._loop is not None else []
+
+    def _act(self, record: InputRecord, now: datetime) -> list[Output]:
+        action = CaseAction.model_validate_json(record.value or b"")  # checked by stage 1
+        applied = self._loop.acted(action, now) if self._loop is not None else None
+        if isinstance(applied, list):
+            return applied
+        why = applied.message if applied is not None else "action: the case loop is switched off"
+        kind = f"action_refused.{applied.kind}" if applied is not None else "action_refused"
+        log.info("case_action_refused", action=str(action.action), kind=kind, actor=action.actor)
+        return [
+            dead_letter(self._catalog, record, None, action.actor, action.action_id, kind, why, now)
+        ]
 
     def _topic(self, district: str | None) -> str:
         return self._catalog.dispatch(district) if district else self._catalog.triage
 
-    def _events(self, outcome: Outcome, case: CaseState, now: datetime) -> list[Output]:
+    def _events(
+        self, outcome: Outcome, case: CaseState, now: datetime
+    ) -> tuple[DispatchEvent, list[Output]]:
         first, report = outcome.first, outcome.report
         event = DispatchEvent(
             event_id=event_id_for(report),
@@ -174,9 +216,10 @@ class DispatchProcessor:
             ("channel", str(report.channel).encode()),
             ("trace_id", report.trace_id.encode()),
         )
-        return [Output(topic, case.case_id.encode(), value, headers) for topic in topics]
+        return event, [Output(topic, case.case_id.encode(), value, headers) for topic in topics]
 
-    def _alert_output(self, state: AlertState, now: datetime) -> Output:
+    def _alert_output(self, state: AlertState, now: datetime) -> tuple[Output, list[str]]:
+        """The alert's record, and the cases it concerns."""
         case_ids: list[str] = []
         for member in state.members:
             case_id = self._engine.case_of(member.report_key)
@@ -198,9 +241,10 @@ class DispatchProcessor:
             raised_at=state.raised_at,
             updated_at=now,
         )
-        return Output(
+        output = Output(
             topic=self._catalog.alerts,
             key=(state.employer_key or state.alert_id).encode(),
             value=alert.to_json(),
             headers=(("schema", ALERT_SCHEMA.encode()),),
         )
+        return output, case_ids

@@ -7,9 +7,9 @@ import hashlib
 import orjson
 from pydantic import ValidationError
 
+from core.ids import digest_id
 from core.pii import mask_numbers, mask_phone
 from router.errors import NormalizeError
-from router.ids import digest_id
 from router.normalize.place.placer import Placer
 from router.normalize.pseudonym import Pseudonymizer
 from router.normalize.text import mask_name, normalize_employer_name, shingles

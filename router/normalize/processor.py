@@ -7,6 +7,7 @@ from datetime import datetime
 
 from core.kafka.topics import TopicCatalog
 from router.errors import NormalizeError, UnreadableRecordError
+from router.normalize.actions import check_action
 from router.normalize.normalizer import Normalizer
 from router.processor import InputRecord, Output
 from router.records import (
@@ -22,7 +23,8 @@ Clock = Callable[[], datetime]
 
 
 class NormalizeProcessor:
-    """Stage 1: raw envelope -> normalised report, or a dead letter."""
+    """Stage 1: raw envelope -> normalised report; case action -> checked action; or a
+    dead letter."""
 
     def __init__(self, catalog: TopicCatalog, normalizer: Normalizer, clock: Clock = utc_now):
         self._catalog = catalog
@@ -30,7 +32,10 @@ class NormalizeProcessor:
         self._clock = clock
 
     def process(self, record: InputRecord) -> list[Output]:
-        """One normalised report on ``router_normalized``, or one dead letter."""
+        """One normalised report (or checked action) on ``router_normalized``, or a dead letter."""
+        actor = self._catalog.actor_of(record.topic)
+        if actor is not None:
+            return [check_action(self._catalog, actor, record, self._clock())]
         connector, external_id = "unknown", None
         try:
             envelope = self._normalizer.parse_envelope(record.value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.ids import keyed_id
+from core.ids import keyed_id
 
 
 class Pseudonymizer:

@@ -27,7 +27,7 @@ def runtime_dead_letter(
     fields = _identify(record)
     letter = DeadLetter(
         stage="router",
-        channel=fields.channel or Channel.CITIZEN_APP,  # replaced below when unknown
+        channel=fields.channel,
         connector=fields.connector or "unknown",
         external_id=fields.external_id,
         error=DeadLetterError(kind=kind, message=_reason(stage, exc)),
@@ -36,13 +36,9 @@ def runtime_dead_letter(
         source=f"{record.topic}-{record.partition}-{record.offset}",
         at=datetime.now(UTC),
     )
+    # A channel nothing names (not the topic, headers nor value) stays null rather than
+    # guessed; records of intake.raw.* always name it.
     value = letter.to_json()
-    if fields.channel is None:
-        # Nothing names the channel (not the topic, headers nor value): say so rather
-        # than guess one. Records of intake.raw.* always name it.
-        document = orjson.loads(value)
-        document["channel"] = None
-        value = orjson.dumps(document)
     headers = [("schema", DEADLETTER_SCHEMA.encode())]
     if fields.channel is not None:
         headers.append(("channel", fields.channel.value.encode()))

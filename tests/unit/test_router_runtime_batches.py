@@ -9,7 +9,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from router.ids import _b32, digest_id
+from core.ids import _b32, digest_id
 from router.runtime.batches import partition_for
 
 

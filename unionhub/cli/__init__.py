@@ -62,8 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = "UNIONHUB_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        print(f"unionhub: invalid setting {field}: {first['msg']}", file=sys.stderr)
+        if first["loc"]:
+            field = "UNIONHUB_" + str(first["loc"][0]).upper()
+            print(f"unionhub: invalid setting {field}: {first['msg']}", file=sys.stderr)
+        else:  # a rule across settings: its message names them
+            print(f"unionhub: invalid settings: {first['msg']}", file=sys.stderr)
         return 2
     configure_logging(settings)
     try:

@@ -1,0 +1,333 @@
+"""The case loop in the dispatch stage: caseloop's rules applied with the dispatch state.
+
+Every case dispatched gets a loop state (``l/<case_id>`` in the changelog) whose
+clocks start then; reports, alerts and the districts' actions move it on, and
+the loop's timers raise the supervision levels. Whatever changes a case writes,
+in the same transaction as the change: its ``cases.state`` record, its SLA
+alerts (``alerts.sla``), and, for a return or an assignment, the dispatch
+event that moves the case (``case_returned`` to ``dispatch.triage``,
+``case_assigned`` to the new district) together with its new placement in the
+dedupe state, so the case's later events follow it there.
+
+Times are loop time (:class:`caseloop.loopclock.LoopClock`), deadlines come
+from the working-day calendar in force (:class:`CalendarSource`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+import structlog
+
+from caseloop.case import LoopCase
+from caseloop.clocks import WorkingCalendar
+from caseloop.limits import urgency_of
+from caseloop.loopclock import LoopClock
+from caseloop.supervision import mark_raised, next_look, raised_key, reached, sla_alert
+from caseloop.transitions import (
+    Refusal,
+    RefusalKind,
+    Signal,
+    SignalKind,
+    Transition,
+    apply_action,
+    auto_close,
+    on_emergency,
+    on_new_report,
+    open_case,
+    refusal,
+)
+from core.ids import digest_id
+from core.kafka.topics import TopicCatalog
+from core.times import to_us
+from router.dispatch.engine import DedupeEngine
+from router.dispatch.state.keys import LOOP_PREFIX
+from router.dispatch.state.store import DispatchStore
+from router.processor import Output
+from schemas.caseloop import CASE_SCHEMA, SLA_ALERT_SCHEMA, CaseAction, ClockName, SlaLevel
+from schemas.complaint import Placement, TriageReason
+from schemas.dispatch import DISPATCH_SCHEMA, DispatchEvent, EventType, SourceRef
+
+log = structlog.get_logger(__name__)
+
+CalendarSource = Callable[[], WorkingCalendar]
+# The complaint text kept for the events of a returned or assigned case.
+BRIEF_SUMMARY_CHARS = 2000
+# Cases looked at per punctuation at most (the rest on the next one, a second later).
+PUNCTUATE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """What the case loop needs from the process: the calendar in force and loop time."""
+
+    calendar: CalendarSource
+    clock: LoopClock
+
+
+class CaseLoop:
+    """Opens, moves and supervises cases over the dispatch stage's store."""
+
+    def __init__(
+        self,
+        store: DispatchStore,
+        engine: DedupeEngine,
+        catalog: TopicCatalog,
+        calendar: CalendarSource,
+        clock: LoopClock,
+    ) -> None:
+        self._store = store
+        self._engine = engine
+        self._catalog = catalog
+        self._calendar = calendar
+        self._clock = clock
+
+    @staticmethod
+    def owns(key: str) -> bool:
+        """Whether a changelog key is a loop state."""
+        return key.startswith(LOOP_PREFIX)
+
+    # --- what the dispatch stage tells it ------------------------------------------------
+
+    def dispatched(self, event: DispatchEvent, in_open_alert: bool, now: datetime) -> list[Output]:
+        """A ``new_case`` event was written: open the case's loop."""
+        at = self._clock.at(now)
+        case = open_case(
+            self._calendar(),
+            case_id=event.case_id,
+            district=event.district,
+            category=event.category,
+            urgency=urgency_of(event.category, event.people_involved, in_open_alert),
+            people_involved=event.people_involved,
+            street=event.location.street,
+            sources=tuple((str(s.channel), s.external_id) for s in event.sources),
+            at=at,
+        )
+        return self._save(case, _brief(event), [], at)
+
+    def reported(self, event: DispatchEvent, now: datetime) -> list[Output]:
+        """A ``duplicate_report`` or ``case_merged`` event: new sources; maybe a reopening."""
+        at = self._clock.at(now)
+        found = self._load(event.case_id)
+        if found is None:
+            return []  # a case from before the loop existed: nothing to move
+        case, brief = found
+        outputs: list[Output] = []
+        for merged_id in event.merged_case_ids:
+            outputs += self._drop(merged_id)
+        sources = tuple((str(s.channel), s.external_id) for s in event.sources)
+        case = case.changed(at, sources=sources)
+        transition = on_new_report(self._calendar(), case, at)
+        return outputs + self._save(transition.case, brief, list(transition.signals), at)
+
+    def escalated(self, case_ids: Iterable[str], now: datetime) -> list[Output]:
+        """These cases joined an open risk alert: they are emergencies from now."""
+        at = self._clock.at(now)
+        outputs: list[Output] = []
+        for case_id in dict.fromkeys(case_ids):
+            found = self._load(case_id)
+            if found is None:
+                continue
+            case, brief = found
+            shortened = on_emergency(self._calendar(), case, at)
+            if shortened is not case:
+                outputs += self._save(shortened, brief, [], at)
+        return outputs
+
+    def acted(self, action: CaseAction, now: datetime) -> list[Output] | Refusal:
+        """Apply ``action``, or say why it does not fit (a repeated ``action_id``: nothing)."""
+        at = self._clock.at(now)
+        found = self._load(action.case_id)
+        if found is None:
+            return refusal(None, action) or Refusal(RefusalKind.UNKNOWN_CASE, action.case_id)
+        case, brief = found
+        if case.applied(action.action_id):
+            return []
+        why = refusal(case, action)
+        if why is not None:
+            return why
+        transition = apply_action(self._calendar(), case, action, at)
+        outputs = self._moves(transition, brief, action, now)
+        return outputs + self._save(transition.case, brief, list(transition.signals), at)
+
+    def punctuate(self, now: datetime) -> list[Output]:
+        """Raise every SLA level and auto-close every case whose time has come."""
+        at = self._clock.at(now)
+        outputs: list[Output] = []
+        for key in self._store.due_loops(to_us(at), PUNCTUATE_BATCH):
+            found = self._load(key[len(LOOP_PREFIX) :])
+            if found is None:
+                continue
+            case, brief = found
+            closed = auto_close(case, at)
+            outputs += self._save(closed, brief, [], at, changed=closed is not case)
+        return outputs
+
+    # --- state -------------------------------------------------------------------------
+
+    def _load(self, case_id: str) -> tuple[LoopCase, dict[str, Any]] | None:
+        value = self._store.get(LOOP_PREFIX + case_id)
+        if value is None:
+            return None
+        raw = orjson.loads(value)
+        return LoopCase.decode(raw["case"]), raw["brief"]
+
+    def _save(
+        self,
+        case: LoopCase,
+        brief: dict[str, Any],
+        signals: list[Signal],
+        at: datetime,
+        *,
+        changed: bool = True,
+    ) -> list[Output]:
+        """Raise what is due, store the case and its next look, and publish what changed."""
+        cal = self._calendar()
+        outputs: list[Output] = []
+        keys: list[str] = []
+        for signal in signals:
+            if signal.kind is SignalKind.SLA and signal.level is not None:
+                key = raised_key(ClockName.RESOLVE, signal.level, case.restarts)
+                if key not in case.raised:
+                    keys.append(key)
+                    outputs.append(self._sla(case, ClockName.RESOLVE, signal.level, signal.at, at))
+        for level in reached(cal, case, at):
+            keys.append(level.key)
+            outputs.append(self._sla(case, level.clock, level.level, level.at, at))
+        case = mark_raised(case, keys)
+        look = next_look(cal, case)
+        value = orjson.dumps(
+            # "look": when the case next needs a look; the store indexes it (its timers).
+            {"case": case.encode(), "brief": brief, "look": to_us(look) if look else None}
+        )
+        self._store.put(LOOP_PREFIX + case.case_id, value)
+        if changed:
+            outputs.append(
+                Output(
+                    self._catalog.cases_state,
+                    case.case_id.encode(),
+                    case.view().to_json(),
+                    (("schema", CASE_SCHEMA.encode()),),
+                )
+            )
+        return outputs
+
+    def _drop(self, case_id: str) -> list[Output]:
+        """A case merged into another: its loop ends, its state record is deleted."""
+        if self._store.get(LOOP_PREFIX + case_id) is None:
+            return []
+        self._store.put(LOOP_PREFIX + case_id, None)
+        return [Output.tombstone(self._catalog.cases_state, case_id.encode())]
+
+    def _sla(
+        self, case: LoopCase, clock: ClockName, level: SlaLevel, level_at: datetime, at: datetime
+    ) -> Output:
+        alert = sla_alert(case, clock, level, level_at, at, case.restarts)
+        log.info(
+            "sla_alert",
+            case_id=case.case_id,
+            clock=str(clock),
+            level=str(level),
+            district=case.district,
+        )
+        return Output(
+            self._catalog.sla_alerts,
+            case.case_id.encode(),
+            alert.to_json(),
+            (("schema", SLA_ALERT_SCHEMA.encode()),),
+        )
+
+    # --- a case moving between topics --------------------------------------------------------
+
+    def _moves(
+        self, transition: Transition, brief: dict[str, Any], action: CaseAction, now: datetime
+    ) -> list[Output]:
+        case = transition.case
+        outputs = []
+        for signal in transition.signals:
+            if signal.kind is SignalKind.RETURNED:
+                placement = Placement(
+                    district=None,
+                    routing_reason=f"returned by {action.actor}: {action.reason or 'no reason'}",
+                    triage_reason=TriageReason.RETURNED,
+                )
+                kind = EventType.CASE_RETURNED
+            elif signal.kind is SignalKind.ASSIGNED:
+                placement = Placement(
+                    district=case.district,
+                    routing_reason=f"assigned by the city desk to {case.district}",
+                    triage_reason=None,
+                )
+                kind = EventType.CASE_ASSIGNED
+            else:
+                continue
+            stored = self._engine.move_case(case.case_id, placement)
+            event = _moved_event(brief, case, kind, placement, action, stored, now)
+            topic = (
+                self._catalog.dispatch(placement.district)
+                if placement.district
+                else self._catalog.triage
+            )
+            outputs.append(
+                Output(
+                    topic,
+                    case.case_id.encode(),
+                    event.to_json(),
+                    (
+                        ("schema", DISPATCH_SCHEMA.encode()),
+                        ("channel", str(event.report.channel).encode()),
+                        ("trace_id", brief["trace_id"].encode()),
+                    ),
+                )
+            )
+        return outputs
+
+
+def _brief(event: DispatchEvent) -> dict[str, Any]:
+    """What the events of a returned or assigned case repeat of the case's first event."""
+    fields = event.model_dump(
+        mode="json",
+        include={
+            "category",
+            "report",
+            "complainant",
+            "employer",
+            "location",
+            "people_involved",
+            "summary",
+            "status",
+        },
+    )
+    fields["summary"] = fields["summary"][:BRIEF_SUMMARY_CHARS]
+    fields["trace_id"] = digest_id("trace", event.event_id)
+    return fields
+
+
+def _moved_event(
+    brief: dict[str, Any],
+    case: LoopCase,
+    kind: EventType,
+    placement: Placement,
+    action: CaseAction,
+    sources: list[SourceRef],
+    now: datetime,
+) -> DispatchEvent:
+    fields = {k: v for k, v in brief.items() if k != "trace_id"}
+    return DispatchEvent.model_validate(
+        {
+            **fields,
+            "event_id": "evt-" + digest_id("event", "action", action.action_id),
+            "event_type": kind,
+            "case_id": case.case_id,
+            "district": placement.district,
+            "routing_reason": placement.routing_reason,
+            "triage_reason": placement.triage_reason,
+            "sources": sources,
+            "merged_case_ids": [],
+            "dispatched_at": now,
+        }
+    )
