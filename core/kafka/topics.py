@@ -166,6 +166,10 @@ class TopicCatalog:
         """Every ``intake.raw.*`` topic."""
         return [self.raw(c) for c in Channel]
 
+    def partition_count(self, topic: str) -> int:
+        """How many partitions the catalogue declares for ``topic`` (1 for one it lacks)."""
+        return next((s.partitions for s in self.specs() if s.name == topic), 1)
+
     def specs(self) -> list[TopicSpec]:
         """The declaration of every topic, in one place."""
         specs = [TopicSpec(t, 3, _RETAINED) for t in self.raw_topics()]

@@ -14,7 +14,7 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT
 from unionhub.cli import PRODUCT_COMMANDS, TOOL_COMMANDS_GROUP, build_parser
 
-PRODUCT_PACKAGES = ("schemas", "core", "connectors", "router", "unionhub")
+PRODUCT_PACKAGES = ("schemas", "core", "caseloop", "connectors", "router", "review", "unionhub")
 TOOLING_PACKAGES = ("simulators", "checker", "chaos", "benchmarks", "devtools")
 MAX_MODULE_LINES = 400
 

@@ -1,4 +1,5 @@
-"""Connector configs and target states, kept in a compacted Kafka topic.
+"""Connector configs and target states, and the case API's access tokens, kept in a
+compacted Kafka topic.
 
 :class:`ConfigStore` writes and reads them; :func:`mask_secrets` prepares a
 config for display. Validation of a config's shape is plugged in by the
@@ -16,6 +17,7 @@ from unionhub.configstore.errors import (
 from unionhub.configstore.records import (
     ConfigChange,
     RejectedRecord,
+    StoredAccess,
     StoredConnector,
     TargetState,
     check_name,
@@ -39,6 +41,7 @@ __all__ = [
     "InvalidConnectorConfigError",
     "InvalidConnectorNameError",
     "RejectedRecord",
+    "StoredAccess",
     "StoredConnector",
     "TargetState",
     "UnknownConnectorError",

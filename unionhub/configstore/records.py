@@ -5,7 +5,10 @@ Like Kafka Connect's config topic, two kinds of records share one partition:
 - ``connector-<name>``: the connector's config as the admin gave it
   (``{"schema": "unionhub.connector-config/1", "config": {...}, "updated_at": ...}``);
 - ``target-state-<name>``: whether it should run
-  (``{"schema": "unionhub.connector-target-state/1", "state": "PAUSED", ...}``).
+  (``{"schema": "unionhub.connector-target-state/1", "state": "PAUSED", ...}``);
+- ``access-<actor>``: the bearer token of a district federation or the city desk
+  for the case API and the board (``{"schema": "unionhub.access-token/1", "token":
+  "${file:...}", ...}``), stored like connector secrets: normally a reference.
 
 A record with no value (a tombstone) deletes its key. A connector with no
 target-state record runs.
@@ -25,8 +28,10 @@ from unionhub.configstore.errors import InvalidConnectorNameError
 
 CONFIG_SCHEMA = "unionhub.connector-config/1"
 TARGET_STATE_SCHEMA = "unionhub.connector-target-state/1"
+ACCESS_SCHEMA = "unionhub.access-token/1"
 CONFIG_PREFIX = "connector-"
 TARGET_STATE_PREFIX = "target-state-"
+ACCESS_PREFIX = "access-"
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
@@ -66,6 +71,16 @@ def target_state_key(name: str) -> bytes:
     return f"{TARGET_STATE_PREFIX}{check_name(name)}".encode()
 
 
+def access_key(actor: str) -> bytes:
+    """Record key of ``actor``'s access token (the caller checks the actor name)."""
+    return f"{ACCESS_PREFIX}{actor}".encode()
+
+
+def encode_access(token: str, at: datetime) -> bytes:
+    """Value of an access-token record (``token``: a secret reference or a literal)."""
+    return orjson.dumps({"schema": ACCESS_SCHEMA, "token": token, "updated_at": at.isoformat()})
+
+
 def encode_config(config: dict[str, Any], at: datetime) -> bytes:
     """Value of a config record."""
     return orjson.dumps({"schema": CONFIG_SCHEMA, "config": config, "updated_at": at.isoformat()})
@@ -91,6 +106,15 @@ class StoredConnector:
     target_state: TargetState
     offset: int
     updated_at: datetime | None = None  # when the config (not the target state) was written
+
+
+@dataclass(frozen=True)
+class StoredAccess:
+    """An actor's access token as stored: a secret reference (or literal), never shown."""
+
+    actor: str
+    token: str
+    offset: int
 
 
 ChangeKind = Literal["config", "target_state", "deleted"]
@@ -126,6 +150,7 @@ class ConfigState:
     # Target states of every key seen, including those whose config is absent
     # (written before the config in the same transaction, or left after a delete).
     target_states: dict[str, TargetState] = field(default_factory=dict)
+    access: dict[str, StoredAccess] = field(default_factory=dict)
     rejected: list[RejectedRecord] = field(default_factory=list)
 
     def apply(self, key: bytes | None, value: bytes | None, offset: int) -> ConfigChange | None:
@@ -148,7 +173,19 @@ class ConfigState:
         if text.startswith(TARGET_STATE_PREFIX):
             name = check_name(text.removeprefix(TARGET_STATE_PREFIX))
             return self._apply_target_state(name, value, offset)
-        raise _BadRecordError("key is neither connector-<name> nor target-state-<name>")
+        if text.startswith(ACCESS_PREFIX):
+            self._apply_access(check_name(text.removeprefix(ACCESS_PREFIX)), value, offset)
+            return None  # no connector changes; readers look the tokens up when they need them
+        raise _BadRecordError("key is not connector-, target-state- or access-<name>")
+
+    def _apply_access(self, actor: str, value: bytes | None, offset: int) -> None:
+        if value is None:
+            self.access.pop(actor, None)
+            return
+        token = _decode(value, ACCESS_SCHEMA).get("token")
+        if not isinstance(token, str) or not token:
+            raise _BadRecordError("access record without a token")
+        self.access[actor] = StoredAccess(actor, token, offset)
 
     def _apply_config(self, name: str, value: bytes | None, offset: int) -> ConfigChange | None:
         if value is None:

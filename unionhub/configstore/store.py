@@ -43,10 +43,13 @@ from unionhub.configstore.records import (
     ConfigChange,
     ConfigState,
     RejectedRecord,
+    StoredAccess,
     StoredConnector,
     TargetState,
+    access_key,
     check_name,
     config_key,
+    encode_access,
     encode_config,
     encode_target_state,
     target_state_key,
@@ -197,6 +200,25 @@ class ConfigStore:
         value = encode_target_state(target, datetime.now(UTC))
         await self._write([(target_state_key(name), value)])
         log.info("configstore.target_state", connector=name, target_state=target)
+
+    async def put_access(self, actor: str, token: str) -> None:
+        """Set ``actor``'s bearer token (a ``${env:}``/``${file:}`` reference, or a literal)."""
+        await self._write([(access_key(actor), encode_access(token, datetime.now(UTC)))])
+        log.info("configstore.access_set", actor=actor)
+
+    async def delete_access(self, actor: str) -> None:
+        """Remove ``actor``'s token: its calls are refused from then on."""
+        await self._write([(access_key(actor), None)])
+        log.info("configstore.access_removed", actor=actor)
+
+    def access(self) -> dict[str, StoredAccess]:
+        """The access tokens as of the last read (a running watch keeps them current)."""
+        return dict(self._state.access)
+
+    async def access_snapshot(self) -> dict[str, StoredAccess]:
+        """The access tokens after reading the topic to its current end."""
+        await self.snapshot()
+        return self.access()
 
     # -- reads -------------------------------------------------------------
     async def snapshot(self) -> dict[str, StoredConnector]:

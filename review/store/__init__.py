@@ -1,0 +1,1 @@
+"""The queryable case store: one interface, SQLite embedded by default, PostgreSQL to deploy."""
