@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from caseloop.case import Entry, LoopCase, Run
 from caseloop.clocks import Clock, WorkingCalendar, meet, pause, resume, shorten, start_clock
@@ -136,8 +137,22 @@ def open_case(
     return _start_all(cal, case, at) if district is not None else case
 
 
-def refusal(case: LoopCase | None, action: CaseAction) -> Refusal | None:
-    """Why ``action`` does not fit ``case`` (None: it fits, or was applied already)."""
+class Placed(Protocol):
+    """What :func:`refusal` reads of a case: a loop state or its public view both have it."""
+
+    @property
+    def district(self) -> str | None:
+        """The district the case is in (None: triage)."""
+        ...
+
+    @property
+    def status(self) -> CaseStatus:
+        """Where the case stands."""
+        ...
+
+
+def refusal(case: Placed | None, action: CaseAction) -> Refusal | None:
+    """Why ``action`` does not fit ``case`` (None: it fits)."""
     if case is None:
         return Refusal(RefusalKind.UNKNOWN_CASE, f"case_id: no case {action.case_id}")
     if action.actor != CITY_DESK and action.actor != case.district:

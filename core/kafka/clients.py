@@ -51,6 +51,18 @@ def transactional_producer(
     return AIOKafkaProducer(**options)
 
 
+def idempotent_producer(bootstrap: str, **overrides: Any) -> AIOKafkaProducer:
+    """A plain idempotent producer (acks=all), for records that need no transaction."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": bootstrap,
+        "enable_idempotence": True,
+        "acks": "all",
+        "linger_ms": 5,
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
 def committed_consumer(bootstrap: str, *topics: str, **overrides: Any) -> AIOKafkaConsumer:
     """A consumer reading only committed records, with offsets committed by the caller."""
     options: dict[str, Any] = {
