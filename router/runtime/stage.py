@@ -35,44 +35,19 @@ from core.kafka.clients import committed_consumer
 from router.processor import InputRecord, Output, Processor, StatefulProcessor, checkpointed
 from router.runtime.batches import OutRecord, write_with_offsets
 from router.runtime.changelog import StateKeys, replay_changelog
+from router.runtime.config import StageConfig
 from router.runtime.deadletters import runtime_dead_letter
 from router.runtime.errors import StageConfigError, StateRestoreError
 from router.runtime.faults import is_fenced, is_record_fault, needs_new_producer
 from router.runtime.producers import PartitionProducers
 from router.runtime.stats import StageCounters, StageStatus
-from router.runtime.topics import partitions_of
+from router.runtime.topics import check_stage_topics
 
 log = structlog.get_logger(__name__)
 
 _MAX_BACKOFF_S = 5.0
 # Failures of a partition's set-up that a later attempt may overcome.
 _TRANSIENT = (KafkaError, TimeoutError, OSError, KafkaUnavailableError, StateRestoreError)
-
-
-@dataclass(frozen=True)
-class StageConfig:
-    """Where a stage reads, writes and commits, and how patient it is with the broker."""
-
-    name: str
-    bootstrap: str
-    input_topics: tuple[str, ...]
-    group_id: str
-    transactional_id_prefix: str
-    dead_letter_topic: str
-    changelog_topic: str | None = None
-    max_batch_records: int = 500
-    # Bytes one fetch may return per partition: room for a whole batch of records.
-    max_partition_fetch_bytes: int = 1024 * 1024
-    session_timeout_ms: int = 10_000
-    transaction_timeout_ms: int = 60_000
-    kafka_timeout_s: float = 30.0
-    poll_timeout_ms: int = 200
-    # Hold a partition's records up to this long (or until max_batch_records) before
-    # their transaction: under a steady trickle, fewer and larger transactions.
-    linger_ms: int = 0
-    client_id: str | None = None
-    # A topic created a moment ago may be unknown to the broker's metadata briefly.
-    topic_wait_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -546,32 +521,13 @@ class StageRuntime:
 
     async def _check_inputs(self) -> None:
         """Fail early, and clearly, on missing topics or a stateful stage over many partitions."""
-        changelog = self._config.changelog_topic
-        names = [*self._config.input_topics, *([changelog] if changelog else [])]
         try:
-            found = await partitions_of(
-                self._config.bootstrap,
-                names,
-                timeout_s=self._config.kafka_timeout_s,
-                wait_s=self._config.topic_wait_s,
+            self._changelog_partitions = await check_stage_topics(
+                self._config, stateful=self._state is not None
             )
         except KafkaUnavailableError:
             self._broker_ok = False
             raise
-        missing = sorted(set(names) - set(found))
-        if missing:
-            raise StageConfigError(
-                f"stage {self._config.name}: these topics do not exist: {', '.join(missing)} "
-                "(create them with `unionhub topics ensure`)"
-            )
-        if changelog is not None:
-            self._changelog_partitions = found[changelog]
-        partitions = sum(len(found[name]) for name in self._config.input_topics)
-        if self._state is not None and partitions != 1:
-            raise StageConfigError(
-                f"stage {self._config.name}: a stateful stage needs exactly one input "
-                f"partition, its inputs have {partitions}"
-            )
 
     async def _shut_down(self) -> None:
         async with self._lock:
