@@ -26,6 +26,7 @@ from aiokafka.errors import ProducerFenced
 
 from connectors.checkpoints import CHECKPOINT_SCHEMA, checkpoint_value
 from connectors.errors import IntakeCommitError, ProducerFencedError
+from core.kafka.aiokafka_adapter import fatal_transaction_error
 from core.kafka.clients import transactional_producer
 from core.kafka.topics import TopicCatalog
 from schemas.deadletter import DEADLETTER_SCHEMA, DeadLetter
@@ -253,13 +254,7 @@ def _was_fenced(producer: AIOKafkaProducer, error: BaseException) -> bool:
     """
     if isinstance(error, ProducerFenced):
         return True
-    manager = getattr(producer, "_txn_manager", None)  # aiokafka exposes no public accessor
-    if manager is None or not manager.is_fatal_error():
-        return False
-    waiter = manager.wait_for_transaction_end()
-    return bool(
-        waiter.done() and not waiter.cancelled() and isinstance(waiter.exception(), ProducerFenced)
-    )
+    return isinstance(fatal_transaction_error(producer), ProducerFenced)
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:

@@ -7,9 +7,10 @@ one transaction of that partition's own producer. See ``router/README.md``.
 
 from __future__ import annotations
 
+from router.runtime.config import StageConfig
 from router.runtime.errors import StageConfigError, StageRuntimeError, StateRestoreError
 from router.runtime.producers import transactional_id
-from router.runtime.stage import StageConfig, StageRuntime
+from router.runtime.stage import StageRuntime
 from router.runtime.stats import StageCounters, StageStatus
 
 __all__ = [

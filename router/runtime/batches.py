@@ -24,6 +24,8 @@ from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner, murmur2
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
+from core.kafka.aiokafka_adapter import max_request_size, topic_partitions
+
 Headers = Sequence[tuple[str, bytes]]
 
 _PARTITIONER = DefaultPartitioner()
@@ -71,7 +73,7 @@ async def write_batches(producer: AIOKafkaProducer, records: Sequence[OutRecord]
     """
     if not records:
         return []
-    limit = producer._max_request_size
+    limit = max_request_size(producer)
     for record in records:
         size = DefaultRecordBatchBuilder.estimate_size_in_bytes(
             record.key, record.value, list(record.headers)
@@ -82,11 +84,7 @@ async def write_batches(producer: AIOKafkaProducer, records: Sequence[OutRecord]
             )
     partitions: dict[str, tuple[list[int], list[int]]] = {}
     for topic in {r.topic for r in records}:
-        await producer.client._wait_on_metadata(topic)
-        cluster = producer.client.cluster
-        known = sorted(cluster.partitions_for_topic(topic) or ())
-        available = sorted(cluster.available_partitions_for_topic(topic) or ())
-        partitions[topic] = (known, available)
+        partitions[topic] = await topic_partitions(producer, topic)
     # (topic, partition) -> the records' positions in ``records``, in order.
     groups: dict[tuple[str, int], list[int]] = {}
     for index, record in enumerate(records):

@@ -19,6 +19,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from core.kafka.clients import committed_consumer
+from core.kafka.reading import fetch_to_end
 from router.processor import CheckpointedProcessor, StatefulProcessor, checkpointed
 from router.runtime.errors import StateRestoreError
 
@@ -172,26 +173,21 @@ async def _replay_partition(
 ) -> int:
     replayed = 0
     unflushed = 0
-    while await consumer.position(tp) < end:
-        batch = await consumer.getmany(tp, timeout_ms=500)
-        reached = None
-        if batch:
-            progressed()
-        for message in batch.get(tp, []):
-            if message.offset >= end:
-                break
-            reached = message.offset + 1
-            if message.key is None:
+    async for records in fetch_to_end(consumer, {tp: end}, timeout_ms=500):
+        progressed()
+        for record in records:
+            if record.key is None:
                 log.warning(
-                    "changelog record without key skipped", topic=tp.topic, offset=message.offset
+                    "changelog record without key skipped", topic=tp.topic, offset=record.offset
                 )
                 continue
-            processor.restore(message.key, message.value)
-            keys.apply(message.key, message.value)
+            processor.restore(record.key, record.value)
+            keys.apply(record.key, record.value)
             replayed += 1
             unflushed += 1
-        if store is not None and reached is not None and unflushed >= REPLAY_FLUSH_RECORDS:
-            store.committed({tp.partition: reached})  # one sqlite transaction per few batches
+        if store is not None and unflushed >= REPLAY_FLUSH_RECORDS:
+            # One sqlite transaction per few batches.
+            store.committed({tp.partition: records[-1].offset + 1})
             unflushed = 0
     if store is not None:
         store.committed({tp.partition: end})  # past trailing transaction markers too

@@ -17,16 +17,13 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
 
+from core.kafka.aiokafka_adapter import ABORTABLE_STATES, IDLE_STATES, transaction_state
 from core.kafka.clients import transactional_producer
 from core.kafka.topics import TopicCatalog
 
 log = structlog.get_logger(__name__)
 
 BATCH_BYTES = 512 * 1024
-
-# aiokafka's TransactionState names (kept on a private manager).
-_ABORTABLE = frozenset({"IN_TRANSACTION", "ABORTABLE_ERROR"})
-_IDLE = frozenset({"READY"})
 
 
 def transactional_id(prefix: str, tp: TopicPartition) -> str:
@@ -84,10 +81,10 @@ class PartitionProducers:
         producer = self._producers.get(tp)
         if producer is None:
             return False
-        state = _state(producer)
-        if state in _IDLE:
+        state = transaction_state(producer)
+        if state in IDLE_STATES:
             return True
-        if state not in _ABORTABLE:
+        if state not in ABORTABLE_STATES:
             return False
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -101,18 +98,13 @@ class PartitionProducers:
         """Abort ``tp``'s open transaction, if any, and stop its producer."""
         if tp not in self._producers:
             return
-        if _state(self._producers[tp]) in _ABORTABLE:
+        if transaction_state(self._producers[tp]) in ABORTABLE_STATES:
             await self.abort(tp)
         await _stop_quietly(self._producers.pop(tp))
 
     async def close_all(self) -> None:
         """Close every producer (see :meth:`close`)."""
         await asyncio.gather(*(self.close(tp) for tp in list(self._producers)))
-
-
-def _state(producer: AIOKafkaProducer) -> str:
-    manager = getattr(producer, "_txn_manager", None)
-    return str(getattr(getattr(manager, "state", None), "name", "UNKNOWN"))
 
 
 async def _stop_quietly(producer: AIOKafkaProducer) -> None:
