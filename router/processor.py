@@ -13,7 +13,7 @@ processor never touches Kafka itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Protocol, cast, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,20 @@ class StatefulProcessor(Processor, Protocol):
 
     def reset(self) -> None:
         """Drop all state, before a full restore."""
+        ...
+
+
+@runtime_checkable
+class PunctuatingProcessor(Protocol):
+    """A stage that also acts on the passing of time (Kafka Streams' punctuator).
+
+    The runtime calls :meth:`punctuate` every ``StageConfig.punctuate_every_s``
+    while it owns the stage's partition and the state is restored, and commits
+    its outputs and state changes in one transaction of their own.
+    """
+
+    def punctuate(self) -> list[Output]:
+        """Outputs that time has made due (the processor reads the clock itself)."""
         ...
 
 

@@ -29,3 +29,5 @@ class StageConfig:
     client_id: str | None = None
     # A topic created a moment ago may be unknown to the broker's metadata briefly.
     topic_wait_s: float = 10.0
+    # How often a PunctuatingProcessor is asked what time has made due (None: never).
+    punctuate_every_s: float | None = None

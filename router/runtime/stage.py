@@ -78,6 +78,7 @@ class StageRuntime:
             poll_timeout_ms=config.poll_timeout_ms,
         )
         self._stopping = asyncio.Event()
+        self._next_punctuation = 0.0
         self._started = False
         self._running = False
 
@@ -154,6 +155,7 @@ class StageRuntime:
                 batches = await self._poll()
                 if batches:
                     await self._cycle.process_all(batches)
+                await self._punctuate()
         finally:
             self._running = False
             await self._shut_down()
@@ -181,6 +183,17 @@ class StageRuntime:
             assignment=consumer.assignment(),
             flush=self._stopping.is_set(),
         )
+
+    async def _punctuate(self) -> None:
+        """Every ``punctuate_every_s``, the processor's time-driven outputs, per owned partition."""
+        every = self._ctx.config.punctuate_every_s
+        now = asyncio.get_running_loop().time()
+        if every is None or now < self._next_punctuation:
+            return
+        self._next_punctuation = now + every
+        async with self._ctx.lock:
+            for tp in self._ctx.producers.owned():
+                await self._cycle.punctuate(tp)
 
     async def _note_positions(self) -> None:
         """Remember how far each ready partition is consumed (all of it processed by now)."""

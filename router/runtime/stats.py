@@ -17,6 +17,7 @@ class StageCounters:
     producers_recreated: int = 0
     restores: int = 0
     records_restored: int = 0
+    punctuations: int = 0  # transactions of what time made due (SLA alerts)
 
 
 @dataclass(frozen=True)

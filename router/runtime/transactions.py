@@ -18,9 +18,9 @@ import structlog
 from aiokafka import TopicPartition
 
 from core.kafka.reading import Record
-from router.processor import InputRecord, Output, checkpointed
+from router.processor import InputRecord, Output, PunctuatingProcessor, checkpointed
 from router.runtime.assignment import Assignment
-from router.runtime.batches import OutRecord, Written, write_with_offsets
+from router.runtime.batches import OutRecord, Written, write_batches, write_with_offsets
 from router.runtime.context import StageContext
 from router.runtime.deadletters import runtime_dead_letter
 from router.runtime.errors import StageConfigError
@@ -76,27 +76,46 @@ class TransactionCycle:
             if not await self._transact(tp, [_input_record(m) for m in chunk]):
                 return
 
+    async def punctuate(self, tp: TopicPartition) -> bool:
+        """Ask a punctuating processor for what time has made due, and commit it.
+
+        One transaction with its outputs and state changes and no offsets
+        (nothing was consumed); nothing when it has nothing to say. False if
+        aborted: the partition goes back to pending, its state replayed, as
+        after a failed batch.
+        """
+        ctx = self._ctx
+        entry = ctx.partitions.get(tp)
+        if not isinstance(ctx.processor, PunctuatingProcessor) or tp not in ctx.producers:
+            return True
+        if entry is None or entry.pending or entry.expected is None:
+            return True
+        try:
+            outputs = ctx.processor.punctuate()
+            changes = ctx.state.take_changes() if ctx.state is not None else []
+            if not outputs and not changes:
+                return True
+            written = await self._commit(tp, outputs, changes, None)
+        except asyncio.CancelledError:
+            await ctx.producers.close(tp)
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure aborts; _recover sorts them
+            await self._recover(tp, [], exc)
+            return False
+        self._note_state(changes, written)
+        ctx.counters.transactions += 1
+        ctx.counters.records_out += len(outputs)
+        ctx.counters.punctuations += 1
+        return True
+
     async def _transact(self, tp: TopicPartition, chunk: list[InputRecord]) -> bool:
         """Process ``chunk`` and commit it with its offsets in one transaction; False if aborted."""
         ctx = self._ctx
-        producer = ctx.producers.get(tp)
         dead_letters = 0
         try:
             outputs, dead_letters = self._outputs_of(tp, chunk)
             changes = ctx.state.take_changes() if ctx.state is not None else []
-            await producer.begin_transaction()
-            records: list[OutRecord] = [
-                OutRecord(o.topic, o.key, o.value, o.headers) for o in outputs
-            ]
-            if changes:
-                changelog = self._require_changelog()
-                records += [OutRecord(changelog, key, value) for key, value in changes]
-            landed = await write_with_offsets(
-                producer, records, {tp: chunk[-1].offset + 1}, ctx.config.group_id
-            )
-            written = landed[len(outputs) :]
-            self._check_not_revoking()
-            await producer.commit_transaction()
+            written = await self._commit(tp, outputs, changes, chunk[-1].offset + 1)
         except asyncio.CancelledError:
             await ctx.producers.close(tp)
             raise
@@ -105,6 +124,32 @@ class TransactionCycle:
             return False
         self._committed(tp, chunk, len(outputs), dead_letters, changes, written)
         return True
+
+    async def _commit(
+        self,
+        tp: TopicPartition,
+        outputs: list[Output],
+        changes: list[tuple[bytes, bytes | None]],
+        next_offset: int | None,
+    ) -> list[Written]:
+        """Outputs, changelog writes and (given ``next_offset``) the offsets in one transaction;
+        where the changelog writes landed."""
+        ctx = self._ctx
+        producer = ctx.producers.get(tp)
+        await producer.begin_transaction()
+        records = [OutRecord(o.topic, o.key, o.payload, o.headers) for o in outputs]
+        if changes:
+            changelog = self._require_changelog()
+            records += [OutRecord(changelog, key, value) for key, value in changes]
+        if next_offset is None:
+            landed = await write_batches(producer, records)
+        else:
+            landed = await write_with_offsets(
+                producer, records, {tp: next_offset}, ctx.config.group_id
+            )
+        self._check_not_revoking()
+        await producer.commit_transaction()
+        return landed[len(outputs) :]
 
     def _outputs_of(self, tp: TopicPartition, chunk: list[InputRecord]) -> tuple[list[Output], int]:
         ctx = self._ctx
@@ -149,6 +194,18 @@ class TransactionCycle:
     ) -> None:
         ctx = self._ctx
         ctx.partitions.entry(tp).committed_through(chunk[-1].offset)
+        self._note_state(changes, written)
+        ctx.broker_ok = True
+        ctx.counters.transactions += 1
+        ctx.counters.records_in += len(chunk)
+        ctx.counters.records_out += outputs
+        ctx.counters.dead_letters += dead_letters
+
+    def _note_state(
+        self, changes: list[tuple[bytes, bytes | None]], written: list[Written]
+    ) -> None:
+        """Committed changelog writes: the state's size, our changelog ends, the local store."""
+        ctx = self._ctx
         ends: dict[int, int] = {}
         for (key, value), meta in zip(changes, written, strict=True):
             ctx.state_keys.apply(key, value)
@@ -158,11 +215,6 @@ class TransactionCycle:
         store = checkpointed(ctx.state)
         if store is not None and changes:
             store.committed(ends)  # writes reach the local store only once committed
-        ctx.broker_ok = True
-        ctx.counters.transactions += 1
-        ctx.counters.records_in += len(chunk)
-        ctx.counters.records_out += outputs
-        ctx.counters.dead_letters += dead_letters
 
     async def _recover(self, tp: TopicPartition, chunk: list[InputRecord], exc: Exception) -> None:
         """Abort, forget uncommitted state, and send the partition back to pending."""
@@ -173,7 +225,7 @@ class TransactionCycle:
             "transaction aborted",
             stage=ctx.config.name,
             partition=partition_name(tp),
-            first_offset=chunk[0].offset,
+            first_offset=chunk[0].offset if chunk else None,
             records=len(chunk),
             error=type(cause).__name__,
         )
@@ -185,7 +237,7 @@ class TransactionCycle:
             ctx.state.discard_changes()
         if isinstance(exc, _RevokedError):
             return  # the revocation closes the producer and forgets the partition
-        if isinstance(exc, _ProcessorCrashError) or is_record_fault(exc):
+        if (isinstance(exc, _ProcessorCrashError) or is_record_fault(exc)) and chunk:
             kind = "processor_error" if isinstance(exc, _ProcessorCrashError) else "output_rejected"
             entry = ctx.partitions.entry(tp)
             if len(chunk) == 1:

@@ -30,7 +30,7 @@ import orjson
 import structlog
 
 from router.dispatch.state.codec import employer_match_key
-from router.dispatch.state.keys import ALERT_PREFIX, REPORT_PREFIX
+from router.dispatch.state.keys import ALERT_PREFIX, LOOP_PREFIX, REPORT_PREFIX
 from router.dispatch.state.slots import SlotClaim, claim_slot
 
 log = structlog.get_logger(__name__)
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE TABLE IF NOT EXISTS alert_employer (
     employer_key TEXT NOT NULL, raised INTEGER NOT NULL, alert_id TEXT NOT NULL,
     PRIMARY KEY (employer_key, raised, alert_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_at ON timers (at);
 CREATE TABLE IF NOT EXISTS checkpoint (partition INTEGER PRIMARY KEY, next_offset INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
@@ -365,6 +367,24 @@ class DispatchStore:
         )
         return [alert_id for _, alert_id in sorted(found)]
 
+    @_breaks_on_error
+    def due_loops(self, until_us: int, limit: int) -> list[str]:
+        """Keys of case loop states whose next look is due by ``until_us``, earliest first.
+
+        The "look" of each ``l/`` value is indexed (table ``timers``) whenever the
+        value is written; uncommitted writes are looked at first.
+        """
+        rows = self._read().execute(
+            "SELECT key, at FROM timers WHERE at <= ? ORDER BY at LIMIT ?", (until_us, limit)
+        )
+        found: dict[str, int] = {key: at for key, at in rows if key not in self._pending}
+        for key, value in self._pending.items():
+            if key.startswith(LOOP_PREFIX) and value is not None:
+                at = _look(value)
+                if at is not None and at <= until_us:
+                    found[key] = at
+        return sorted(found, key=lambda k: found[k])[:limit]
+
     # --- sqlite --------------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
@@ -421,8 +441,12 @@ class DispatchStore:
                 if key.startswith((REPORT_PREFIX, ALERT_PREFIX)):
                     derived.add(key, orjson.loads(value))
         live = self._live + added - len(deletes)
+        timers = [(k, at) for k, v in puts if k.startswith(LOOP_PREFIX) and (at := _look(v))]
+        untimed = [(k,) for k, v in last.items() if k.startswith(LOOP_PREFIX) and not _look(v)]
         db.execute("BEGIN")
         try:
+            db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?)", timers)
+            db.executemany("DELETE FROM timers WHERE key = ?", untimed)
             db.executemany("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", puts)
             db.executemany("DELETE FROM kv WHERE key = ?", deletes)
             db.executemany(
@@ -451,6 +475,14 @@ class DispatchStore:
             raise
         self._next_seq = derived.next_seq
         self._live = live
+
+
+def _look(value: bytes | None) -> int | None:
+    """When a case loop value next needs a look (µs), None for never or a deletion."""
+    if value is None:
+        return None
+    look = orjson.loads(value).get("look")
+    return int(look) if look is not None else None
 
 
 def _connect(path: Path) -> sqlite3.Connection:
