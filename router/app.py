@@ -16,7 +16,10 @@ from typing import cast
 
 import structlog
 
+from core.errors import UnionhubError
 from core.settings import Settings
+from router.calendars import CalendarFeed
+from router.dispatch.loop import CalendarSource
 from router.processor import Processor, StatefulProcessor
 from router.runtime import StageRuntime, StageStatus
 from router.stages import (
@@ -60,17 +63,26 @@ class RouterApp:
         normalize: NormalizeFactory | None = None,
         dispatch: DispatchFactory | None = None,
         client_id: str | None = None,
+        calendar: CalendarSource | None = None,
     ) -> None:
         self._settings = settings
         self._normalize_factory = normalize
         self._dispatch_factory = dispatch
         self._client_id = client_id
+        self._calendar = calendar
         self._runtimes: list[StageRuntime] = []
         self._stopping = False
+        self._stopped = asyncio.Event()
+
+    @classmethod
+    def with_calendar(cls, settings: Settings, calendar: CalendarSource) -> RouterApp:
+        """The router with its case loop on ``calendar`` (a daemon's own calendar feed)."""
+        return cls(settings, calendar=calendar)
 
     def stop(self) -> None:
         """Ask every stage to finish its batch, close its producers and leave its group."""
         self._stopping = True
+        self._stopped.set()
         for runtime in self._runtimes:
             runtime.stop()
 
@@ -82,8 +94,15 @@ class RouterApp:
     async def run(self) -> None:
         """Run both stages until :meth:`stop` (or until one of them fails, which is raised)."""
         tune_garbage_collector()
+        feed = self._calendar_feed()
+        if feed is not None:
+            with contextlib.suppress(UnionhubError):  # the shipped calendar until it answers
+                await feed.refresh()
+        calendar = self._calendar or (feed.current if feed is not None else None)
         normalize_factory = self._normalize_factory or build_normalize_processor
-        dispatch_factory = self._dispatch_factory or build_dispatch_processor
+        dispatch_factory = self._dispatch_factory or (
+            lambda settings: build_dispatch_processor(settings, calendar)
+        )
         stages = self._settings.router_stages
         self._runtimes = []
         if stages in ("all", NORMALIZE_STAGE):
@@ -106,6 +125,8 @@ class RouterApp:
             asyncio.create_task(runtime.run(), name=f"router-{runtime.name}")
             for runtime in self._runtimes
         ]
+        if feed is not None:
+            tasks.append(asyncio.create_task(feed.run(self._stopped), name="router-calendar"))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             failed = [task for task in done if not task.cancelled() and task.exception()]
@@ -120,6 +141,16 @@ class RouterApp:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    def _calendar_feed(self) -> CalendarFeed | None:
+        """A calendar feed of its own, for a router run without a daemon's."""
+        runs_dispatch = self._settings.router_stages in ("all", DISPATCH_STAGE)
+        wanted = self._calendar is None and self._dispatch_factory is None
+        return (
+            CalendarFeed(self._settings)
+            if wanted and runs_dispatch and self._settings.case_loop
+            else None
+        )
 
 
 # Young objects between collections (CPython's default is 700), and how rarely the

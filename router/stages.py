@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from caseloop.calendar import WorkCalendar
+
+from caseloop.loopclock import LoopClock
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
+from router.dispatch.loop import CalendarSource, LoopSettings
 from router.dispatch.processor import DispatchProcessor
 from router.normalize.normalizer import Normalizer
 from router.normalize.processor import NormalizeProcessor
@@ -39,14 +43,21 @@ NORMALIZE_LINGER_MS = 100
 DISPATCH_LINGER_MS = 20
 
 
+# How often the dispatch stage raises what the passing of time made due (SLA levels):
+# within this of their due time while running, at once after a restart.
+PUNCTUATE_EVERY_S = 1.0
+
+
 def normalize_stage_config(settings: Settings, client_id: str | None = None) -> StageConfig:
-    """Stage 1's wiring: every raw topic in, ``router_normalized`` (via the processor) out."""
+    """Stage 1's wiring: every raw topic (and, with the case loop, every action topic) in,
+    ``router_normalized`` (via the processor) out."""
     topics = TopicCatalog(settings.namespace)
     group = topics.router_group(NORMALIZE_STAGE)
+    actions = topics.action_topics() if settings.case_loop else []
     return StageConfig(
         name=NORMALIZE_STAGE,
         bootstrap=settings.kafka_bootstrap,
-        input_topics=tuple(topics.raw_topics()),
+        input_topics=(*topics.raw_topics(), *actions),
         group_id=group,
         transactional_id_prefix=group,
         dead_letter_topic=topics.router_dlq,
@@ -75,6 +86,7 @@ def dispatch_stage_config(settings: Settings, client_id: str | None = None) -> S
         max_batch_records=MAX_BATCH_RECORDS,
         max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
         linger_ms=DISPATCH_LINGER_MS,
+        punctuate_every_s=PUNCTUATE_EVERY_S if settings.case_loop else None,
     )
 
 
@@ -86,15 +98,26 @@ def build_normalize_processor(settings: Settings) -> NormalizeProcessor:
     )
 
 
-def build_dispatch_processor(settings: Settings) -> DispatchProcessor:
-    """Stage 2 processor for ``settings`` (topics of its namespace).
+def build_dispatch_processor(
+    settings: Settings, calendar: CalendarSource | None = None
+) -> DispatchProcessor:
+    """Stage 2 processor for ``settings`` (topics of its namespace; the case loop when
+    ``settings.case_loop``, on ``calendar``, the shipped working-day calendar by default).
 
     Its local state store lives under ``<state_dir>/router/<namespace>dispatch``
     (a private slot per process; opened on first use).
     """
+    loop = None
+    if settings.case_loop:
+        shipped = WorkCalendar()
+        loop = LoopSettings(
+            calendar=calendar or (lambda: shipped),
+            clock=LoopClock(settings.loop_speed, settings.loop_anchor),
+        )
     return DispatchProcessor(
         TopicCatalog(settings.namespace),
         state_root=dispatch_state_root(settings),
+        loop=loop,
     )
 
 

@@ -13,6 +13,7 @@ case state, 409 with the router's reason, or 202 when neither is known yet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,7 +49,7 @@ class CaseApi:
     sink: CaseStoreSink
     sender: ActionSender
     clock: LoopClock
-    calendar: WorkingCalendar
+    calendar: Callable[[], WorkingCalendar]
 
 
 API_KEY = web.AppKey("case_api", CaseApi)
@@ -157,9 +158,8 @@ async def get_stats(request: web.Request) -> web.Response:
     now = api.clock.now()
     at = _time(request.query.get("at"), now)
     start, _ = period_bounds(period, at)
-    _, end, scopes = figures_for(
-        api.store.states(touched_since=start), period, at, now, api.calendar
-    )
+    states = api.store.states(touched_since=start)
+    _, end, scopes = figures_for(states, period, at, now, api.calendar())
     actor = actor_of(request)
     shown = {k: v for k, v in scopes.items() if actor == "city" or k == actor}
     return json_response(

@@ -21,13 +21,17 @@ import structlog
 from aiohttp import web
 
 from connectors.base import SourceContext
+from connectors.secrets import SecretResolver
 from core.errors import UnionhubError
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
 from router.app import RouterApp, RouterStatus
+from router.calendars import CalendarFeed
+from router.dispatch.loop import CalendarSource
 from unionhub.admin.service import AdminService, shape_validator
 from unionhub.admin.statustopic import StatusPublisher, WorkerStatus, now_iso
 from unionhub.configstore import ConfigStore
+from unionhub.daemon.caseloop import CaseLoopServices
 from unionhub.daemon.metrics import DaemonCollector, daemon_registry
 from unionhub.daemon.server import build_app
 from unionhub.daemon.supervisor import Backoff, ConnectorSupervisor
@@ -40,7 +44,7 @@ WORKER_STATUS_EVERY_TICKS = 5
 ROUTER_GRACE_S = 10.0
 BIND_HOST = "0.0.0.0"  # noqa: S104 - the daemon serves probes and metrics in a container
 
-RouterFactory = Callable[[Settings], RouterApp]
+RouterFactory = Callable[[Settings, CalendarSource], RouterApp]
 
 
 class Daemon:
@@ -52,7 +56,7 @@ class Daemon:
         environ: Mapping[str, str],
         *,
         worker_id: str | None = None,
-        router_factory: RouterFactory | None = RouterApp,
+        router_factory: RouterFactory | None = RouterApp.with_calendar,
         backoff: Backoff | None = None,
     ) -> None:
         self._settings = settings
@@ -78,6 +82,7 @@ class Daemon:
             self.worker_id,
             backoff=backoff,
         )
+        self.calendar = CalendarFeed(settings)
         self.tally = DispatchTally(
             settings.kafka_bootstrap,
             self._catalog,
@@ -112,6 +117,7 @@ class Daemon:
         await store.start()
         tasks: list[asyncio.Task[Any]] = []
         runner: web.AppRunner | None = None
+        loop: CaseLoopServices | None = None
         try:
             await self.publisher.start()
             await self.tally.start()
@@ -119,11 +125,14 @@ class Daemon:
                 self._settings, store, self._environ, local_status=self.supervisor.status
             )
             collector = DaemonCollector(self.supervisor, self.router_status, self.tally)
+            loop = self._case_loop(store)
             app = build_app(
                 service,
-                daemon_registry(collector),
+                daemon_registry(collector, *([loop.figures_collector()] if loop else [])),
                 self.readiness,
                 token.get_secret_value() if token is not None else None,
+                extra_middlewares=[loop.middleware()] if loop else [],
+                mount=[loop.mount] if loop else [],
             )
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
@@ -140,6 +149,9 @@ class Daemon:
                 asyncio.create_task(self._tick(stop), name="daemon-tick"),
                 asyncio.create_task(self.tally.run(stop), name="daemon-tally"),
             ]
+            if loop is not None:
+                tasks.append(asyncio.create_task(loop.run(stop), name="daemon-case-store"))
+                tasks.append(asyncio.create_task(self.calendar.run(stop), name="daemon-calendar"))
             if self._router_factory is not None:
                 tasks.append(asyncio.create_task(self._run_router(stop), name="daemon-router"))
             await stop.wait()
@@ -149,6 +161,8 @@ class Daemon:
             await self._shut_down(tasks)
             if runner is not None:
                 await runner.cleanup()
+            if loop is not None:
+                await loop.close()
             await self.tally.stop()
             await store.stop()
             with contextlib.suppress(UnionhubError):
@@ -156,6 +170,13 @@ class Daemon:
             await self.publisher.stop()
         log.info("daemon stopped")
         return 0
+
+    def _case_loop(self, store: ConfigStore) -> CaseLoopServices | None:
+        """The case store, case API and figures, when the case loop is on."""
+        if not self._settings.case_loop:
+            return None
+        resolver = SecretResolver(self._environ, self._settings.secrets_dir)
+        return CaseLoopServices(self._settings, store, resolver, self.calendar.current)
 
     async def _shut_down(self, tasks: list[asyncio.Task[Any]]) -> None:
         if self._router is not None:
@@ -215,7 +236,7 @@ class Daemon:
         backoff = Backoff()
         factory = self._router_factory
         while factory is not None and not stop.is_set():
-            self._router = factory(self._settings)
+            self._router = factory(self._settings, self.calendar.current)
             try:
                 await self._router.run()
             except Exception:  # any router failure is retried, never fatal

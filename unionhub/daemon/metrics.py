@@ -164,8 +164,9 @@ class DaemonCollector(Collector):
         yield family
 
 
-def daemon_registry(collector: DaemonCollector) -> CollectorRegistry:
+def daemon_registry(*collectors: Collector) -> CollectorRegistry:
     """A registry of this daemon only (not the process-global default one)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
+    for collector in collectors:
+        registry.register(collector)
     return registry

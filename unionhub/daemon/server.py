@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from unionhub.admin.openapi import openapi_document
@@ -24,9 +25,18 @@ def build_app(
     registry: CollectorRegistry,
     readiness: Readiness,
     admin_token: str | None,
+    *,
+    extra_middlewares: Sequence[Middleware] = (),
+    mount: Sequence[Callable[[web.Application], None]] = (),
 ) -> web.Application:
-    """The aiohttp application; health, readiness, metrics and the OpenAPI stay open."""
-    app = web.Application(middlewares=[auth_middleware(admin_token), error_middleware])
+    """The aiohttp application; health, readiness, metrics and the OpenAPI stay open.
+
+    ``extra_middlewares`` (the case API's token check) run after the admin token
+    check and inside the JSON error handling; ``mount`` adds further routes.
+    """
+    app = web.Application(
+        middlewares=[auth_middleware(admin_token), error_middleware, *extra_middlewares]
+    )
 
     async def healthz(request: web.Request) -> web.Response:
         return json_response({"status": "alive"})
@@ -48,4 +58,6 @@ def build_app(
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
     add_admin_routes(app, service)
+    for add_routes in mount:
+        add_routes(app)
     return app

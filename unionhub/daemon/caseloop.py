@@ -1,0 +1,93 @@
+"""The daemon's share of the closed loop: the case store and its sink, the case API, the figures.
+
+:class:`CaseLoopServices` owns the case store (SQLite under the state dir by
+default), the sink that keeps it in step with ``cases.state``, the action
+sender and the access tokens; it mounts the case routes on the daemon's HTTP
+app and gives ``/metrics`` this week's figures. The router applies the actions;
+this only takes them in and shows the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from caseloop.clocks import WorkingCalendar
+from caseloop.figures import Figures
+from caseloop.loopclock import LoopClock
+from connectors.secrets import SecretResolver
+from core.kafka.topics import TopicCatalog
+from core.settings import Settings
+from review.sink import CaseStoreSink
+from review.store.base import CaseStore
+from review.store.sqlite import SqliteCaseStore
+from unionhub.cases.access import ActorTokens
+from unionhub.cases.actions import ActionSender
+from unionhub.cases.rest import CaseApi, add_case_routes, case_auth_middleware
+from unionhub.cases.stats import figures_for
+from unionhub.configstore import ConfigStore
+from unionhub.daemon.figures_metrics import FiguresCollector
+
+
+def case_store_path(settings: Settings) -> Path:
+    """Where the embedded case store of ``settings``' namespace lives."""
+    return settings.state_dir / "review" / f"{settings.namespace}cases.sqlite"
+
+
+class CaseLoopServices:
+    """The case store, its sink, the case API and the figures of one daemon."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config_store: ConfigStore,
+        resolver: SecretResolver,
+        calendar: Callable[[], WorkingCalendar],
+        *,
+        store: CaseStore | None = None,
+    ) -> None:
+        catalog = TopicCatalog(settings.namespace)
+        self.store = store or SqliteCaseStore(case_store_path(settings))
+        self.sink = CaseStoreSink(
+            settings.kafka_bootstrap,
+            catalog,
+            self.store,
+            client_id=catalog.client_id("review.sink"),
+        )
+        self.clock = LoopClock(settings.loop_speed, settings.loop_anchor)
+        self._calendar = calendar
+        self.tokens = ActorTokens(config_store.access, resolver)
+        self.sender = ActionSender(settings.kafka_bootstrap, catalog)
+
+    def middleware(self) -> Middleware:
+        """The case routes' token check."""
+        return case_auth_middleware(self.tokens)
+
+    def mount(self, app: web.Application) -> None:
+        """Add the case routes to ``app``."""
+        add_case_routes(
+            app, CaseApi(self.store, self.sink, self.sender, self.clock, self._calendar)
+        )
+
+    def figures_collector(self) -> FiguresCollector:
+        """This week's figures for ``/metrics``."""
+        return FiguresCollector(self.week_figures)
+
+    def week_figures(self) -> dict[str, Figures]:
+        """Every scope's figures of the current week, as the store knows them now."""
+        now = self.clock.now()
+        _, _, scopes = figures_for(self.store.states(), "week", now, now, self._calendar())
+        return scopes
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Keep the store in step with Kafka until ``stop``."""
+        await self.sink.run(stop)
+
+    async def close(self) -> None:
+        """Stop the sender and close the store."""
+        await self.sender.close()
+        self.store.close()
