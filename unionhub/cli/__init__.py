@@ -25,9 +25,20 @@ from pydantic import ValidationError
 from core.errors import UnionhubError
 from core.logging import configure_logging
 from core.settings import Settings
-from unionhub.cli import connectors, intake, router, run, status, tail, topics
+from unionhub.cli import access, cases, connectors, intake, router, run, stats, status, tail, topics
 
-PRODUCT_COMMANDS: tuple[ModuleType, ...] = (topics, intake, tail, router, run, connectors, status)
+PRODUCT_COMMANDS: tuple[ModuleType, ...] = (
+    topics,
+    intake,
+    tail,
+    router,
+    run,
+    connectors,
+    status,
+    cases,
+    stats,
+    access,
+)
 TOOL_COMMANDS_GROUP = "unionhub.tools"
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
