@@ -2,7 +2,8 @@
 
 The admin loads a calendar file for years the shipped calendar does not know
 (``unionhub calendar load FILE``): it lands on the compacted topic
-``unionhub.calendar``, one record per year. :class:`CalendarFeed` reads that
+``unionhub.calendar``, one record per year (key the year, value its
+:class:`YearSchedule` as JSON). :class:`CalendarFeed` reads that
 topic when started and again every :data:`REFRESH_S`, and hands out the
 calendar built from it (:meth:`CalendarFeed.current`), so a new file takes
 effect within seconds, without a restart. Deadlines already computed keep the
@@ -14,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import orjson
 import structlog
-from caseloop.calendar import CalendarOverrides, WorkCalendar
+from pydantic import ValidationError
 
-from core.errors import ConfigError, UnionhubError
+from caseloop.calendar import WorkingDayCalendar
+from caseloop.calendar_overrides import CalendarOverrides, YearSchedule
+from core.errors import UnionhubError
 from core.kafka.reading import read_to_end
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
@@ -34,10 +36,10 @@ class CalendarFeed:
     def __init__(self, settings: Settings) -> None:
         self._bootstrap = settings.kafka_bootstrap
         self._topic = TopicCatalog(settings.namespace).calendar
-        self._calendar = WorkCalendar()
+        self._calendar = WorkingDayCalendar()
         self._loaded: dict[str, bytes] = {}
 
-    def current(self) -> WorkCalendar:
+    def current(self) -> WorkingDayCalendar:
         """The calendar to compute deadlines with now."""
         return self._calendar
 
@@ -53,13 +55,16 @@ class CalendarFeed:
         if held == self._loaded:
             return
         try:
-            overrides = CalendarOverrides.from_years(
-                {year: orjson.loads(value) for year, value in held.items()}
+            overrides = CalendarOverrides(
+                years={int(year): YearSchedule.model_validate_json(v) for year, v in held.items()}
             )
-        except (ConfigError, orjson.JSONDecodeError) as exc:
-            log.warning("calendar overrides refused; keeping the calendar in force", error=str(exc))
+        except (ValueError, ValidationError) as exc:
+            log.warning(
+                "calendar overrides refused; keeping the calendar in force",
+                error=type(exc).__name__,
+            )
             return
-        self._calendar = WorkCalendar(overrides)
+        self._calendar = WorkingDayCalendar(overrides)
         self._loaded = held
         log.info("calendar overrides loaded", years=sorted(held))
 

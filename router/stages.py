@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from caseloop.calendar import WorkCalendar
-
+from caseloop.calendar import WorkingDayCalendar
 from caseloop.loopclock import LoopClock
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
@@ -109,7 +108,7 @@ def build_dispatch_processor(
     """
     loop = None
     if settings.case_loop:
-        shipped = WorkCalendar()
+        shipped = WorkingDayCalendar()
         loop = LoopSettings(
             calendar=calendar or (lambda: shipped),
             clock=LoopClock(settings.loop_speed, settings.loop_anchor),

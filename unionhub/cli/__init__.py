@@ -25,7 +25,19 @@ from pydantic import ValidationError
 from core.errors import UnionhubError
 from core.logging import configure_logging
 from core.settings import Settings
-from unionhub.cli import access, cases, connectors, intake, router, run, stats, status, tail, topics
+from unionhub.cli import (
+    access,
+    calendar,
+    cases,
+    connectors,
+    intake,
+    router,
+    run,
+    stats,
+    status,
+    tail,
+    topics,
+)
 
 PRODUCT_COMMANDS: tuple[ModuleType, ...] = (
     topics,
@@ -38,6 +50,7 @@ PRODUCT_COMMANDS: tuple[ModuleType, ...] = (
     cases,
     stats,
     access,
+    calendar,
 )
 TOOL_COMMANDS_GROUP = "unionhub.tools"
 
