@@ -289,7 +289,8 @@ def _meet(case: LoopCase, at: datetime, name: ClockName, *, status: CaseStatus) 
 
 def _resolve(case: LoopCase, at: datetime, action: CaseAction) -> LoopCase:
     clocks = _with(case, ClockName.RESOLVE, lambda c: meet(c, at))
-    clocks = {**clocks, **_with(case, ClockName.CONTACT, lambda c: meet(c, at))}
+    if ClockName.CONTACT in clocks:
+        clocks[ClockName.CONTACT] = meet(clocks[ClockName.CONTACT], at)
     runs = case.runs
     if runs:
         last = runs[-1]

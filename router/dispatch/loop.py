@@ -24,7 +24,7 @@ import orjson
 import structlog
 
 from caseloop.case import LoopCase
-from caseloop.clocks import WorkingCalendar
+from caseloop.calendar import WorkingDayCalendar
 from caseloop.limits import urgency_of
 from caseloop.loopclock import LoopClock
 from caseloop.supervision import mark_raised, next_look, raised_key, reached, sla_alert
@@ -54,7 +54,7 @@ from schemas.dispatch import DISPATCH_SCHEMA, DispatchEvent, EventType, SourceRe
 
 log = structlog.get_logger(__name__)
 
-CalendarSource = Callable[[], WorkingCalendar]
+CalendarSource = Callable[[], WorkingDayCalendar]
 # The complaint text kept for the events of a returned or assigned case.
 BRIEF_SUMMARY_CHARS = 2000
 # Cases looked at per punctuation at most (the rest on the next one, a second later).
@@ -85,6 +85,7 @@ class CaseLoop:
         self._catalog = catalog
         self._calendar = calendar
         self._clock = clock
+        self._warned_years: set[int] = set()
 
     @staticmethod
     def owns(key: str) -> bool:
@@ -199,6 +200,7 @@ class CaseLoop:
             keys.append(level.key)
             outputs.append(self._sla(case, level.clock, level.level, level.at, at))
         case = mark_raised(case, keys)
+        self._warn_unknown_years(cal, case, at)
         look = next_look(cal, case)
         value = orjson.dumps(
             # "look": when the case next needs a look; the store indexes it (its timers).
@@ -215,6 +217,20 @@ class CaseLoop:
                 )
             )
         return outputs
+
+    def _warn_unknown_years(self, cal: WorkingDayCalendar, case: LoopCase, at: datetime) -> None:
+        """Warn (once per year) when a deadline lies in a year the calendar does not know."""
+        for clock in case.clocks.values():
+            if clock.state != "running" or clock.due_at is None:
+                continue
+            for year in cal.unknown_years_between(at, clock.due_at):
+                if year not in self._warned_years:
+                    self._warned_years.add(year)
+                    log.warning(
+                        "deadline past the known calendar: Monday to Friday count as working "
+                        "days; load the year with `unionhub calendar load`",
+                        year=year,
+                    )
 
     def _drop(self, case_id: str) -> list[Output]:
         """A case merged into another: its loop ends, its state record is deleted."""
