@@ -168,8 +168,8 @@ def refusal(case: Placed | None, action: CaseAction) -> Refusal | None:
     elif action.action is not _A.NOTE and in_triage and action.action is not _A.ASSIGN:
         fits = False
     if not fits:
-        where = "in triage" if in_triage else case.status.value
-        return Refusal(RefusalKind.STATE, f"action: {action.action} is not allowed {_on(where)}")
+        where = "in triage" if in_triage else f"when the case is {case.status.value}"
+        return Refusal(RefusalKind.STATE, f"action: {action.action} is not allowed {where}")
     return None
 
 
@@ -349,7 +349,3 @@ def _detail(action: CaseAction) -> str | None:
     if action.action is _A.RESOLVE and action.result is not None:
         return action.result.value
     return None
-
-
-def _on(where: str) -> str:
-    return "in triage" if where == "in triage" else f"on a {where} case"
