@@ -108,9 +108,7 @@ async def test_a_case_is_opened_moved_refused_and_supervised_exactly_once(
     ]
     reasons = {letter["external_id"]: letter["error"] for letter in letters}
     assert reasons["nanshan-2"]["kind"] == "action_refused"
-    assert reasons["nanshan-2"]["message"] == (
-        "actor: nanshan sent on the action topic of futian"
-    )
+    assert reasons["nanshan-2"]["message"] == ("actor: nanshan sent on the action topic of futian")
     assert reasons["nanshan-3"] == {
         "kind": "action_refused.state",
         "message": "action: visit is not allowed when the case is accepted",

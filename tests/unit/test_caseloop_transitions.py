@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,7 @@ def new_case(
     )
 
 
-def action(kind: ActionKind, at: datetime, actor: str = "nanshan", **fields: object) -> CaseAction:
+def action(kind: ActionKind, at: datetime, actor: str = "nanshan", **fields: Any) -> CaseAction:
     defaults: dict[ActionKind, dict[str, object]] = {
         ActionKind.SUSPEND: {"reason": "劳动仲裁中"},
         ActionKind.RESOLVE: {"result": "resolved"},
@@ -65,11 +66,11 @@ def action(kind: ActionKind, at: datetime, actor: str = "nanshan", **fields: obj
         actor=actor,
         action=kind,
         at=at,
-        **{**defaults.get(kind, {}), **fields},  # type: ignore[arg-type]
+        **{**defaults.get(kind, {}), **fields},
     )
 
 
-def act(case: LoopCase, kind: ActionKind, at: datetime, **fields: object) -> LoopCase:
+def act(case: LoopCase, kind: ActionKind, at: datetime, **fields: Any) -> LoopCase:
     a = action(kind, at, **fields)
     assert refusal(case, a) is None, refusal(case, a)
     return apply_action(CAL, case, a, at).case
@@ -160,7 +161,8 @@ def test_missing_fields_are_refused_by_the_contract() -> None:
         (ActionKind.VISIT, "satisfaction"),
     ]:
         with pytest.raises(ValueError, match=f"{field}: required for {kind.value}"):
-            action(kind, MONDAY, **{field: None})
+            missing: dict[str, Any] = {field: None}
+            action(kind, MONDAY, **missing)
 
 
 @pytest.mark.parametrize(
