@@ -17,7 +17,7 @@ class StageCounters:
     producers_recreated: int = 0
     restores: int = 0
     records_restored: int = 0
-    punctuations: int = 0  # transactions of what time made due (SLA alerts)
+    punctuations: int = 0  # looks at what time made due (SLA alerts), with or without any
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class TransactionCycle:
             return True
         if entry is None or entry.pending or entry.expected is None:
             return True
+        ctx.counters.punctuations += 1
         try:
             outputs = ctx.processor.punctuate()
             changes = ctx.state.take_changes() if ctx.state is not None else []
@@ -105,7 +106,6 @@ class TransactionCycle:
         self._note_state(changes, written)
         ctx.counters.transactions += 1
         ctx.counters.records_out += len(outputs)
-        ctx.counters.punctuations += 1
         return True
 
     async def _transact(self, tp: TopicPartition, chunk: list[InputRecord]) -> bool:

@@ -144,6 +144,11 @@ class DaemonCollector(Collector):
             "aborts": CounterMetricFamily(
                 "unionhub_router_transaction_aborts", "Aborted transactions", labels=["stage"]
             ),
+            "punctuations": CounterMetricFamily(
+                "unionhub_router_punctuations",
+                "Looks at what time made due (SLA alerts, auto-closes), with or without any",
+                labels=["stage"],
+            ),
         }
         for stage in status.stages if status is not None else ():
             lag.add_metric([stage.stage], float(stage.lag or 0))
