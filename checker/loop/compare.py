@@ -187,7 +187,8 @@ def _judge_actions(
             report.note(f"action {action_id} refused; it fits case {sent.case_id}")
         elif not in_history and not refused:
             report.actions_lost += 1
-            report.note(f"action {action_id} lost (not applied to {sent.case_id}, not refused)")
+            where = f"case {sent.case_id}" if sent.case_id else f"a message at {sent.source}"
+            report.note(f"action {action_id} lost: not applied to {where}, not refused")
 
 
 def _judge_moves(truth: LoopTruth, inputs: LoopInputs, report: LoopReport) -> None:
