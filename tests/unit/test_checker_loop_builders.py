@@ -143,7 +143,8 @@ class World:
         return replay(self.inputs(), WorkingDays(), cst(at))
 
     def publish(self, at: str) -> LoopTruth:
-        """Write what a router agreeing with the checker would have written by ``at``."""
+        """Write what a router agreeing with the checker would have written by ``at``
+        (states, SLA alerts, case moves, refusals not written yet)."""
         truth = self.truth(at)
         for case in truth.live_cases().values():
             self.observed.case_states.append(
@@ -153,6 +154,13 @@ class World:
             self.observed.sla_alerts.append(self._message("alerts.sla", alert_value(alert)))
         for move in truth.moves:
             self._event(move.event_type, move.case_id, at, move.district)
+        refused = {r.action_id for r in self.inputs().refusals} | {
+            r.source for r in self.inputs().refusals
+        }
+        for verdict in truth.verdicts:
+            sent = verdict.sent
+            if verdict.outcome == "refused" and not {sent.action_id, sent.source} & refused:
+                self.refuse(sent.action_id, source=sent.source)
         return truth
 
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checker import Expectations, check
 from checker.loop import LoopOptions, LoopReport, WorkingDays, check_loop, compute_figures
@@ -292,3 +294,45 @@ def test_after_a_move_a_cases_events_are_expected_where_it_moved(
         0,
         0,
     )
+
+
+KINDS = ["accept", "contact", "suspend", "resume", "resolve", "return", "assign", "visit"]
+KINDS += ["visit-", "note", "report", "risk"]  # visit-: dissatisfied
+KINDS = ["accept", "contact", "suspend", "resume", "resolve", "return", "assign", "visit"]
+KINDS += ["visit-", "note", "report", "risk"]  # visit-: a dissatisfied visit
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["C1", "C2"]),
+        st.sampled_from(KINDS),
+        st.integers(min_value=1, max_value=4 * 24 * 60),  # minutes after the previous step
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(STEPS)
+def test_any_timeline_published_faithfully_is_clean(steps: list[tuple[str, str, int]]) -> None:
+    world = World()
+    world.new_case("C1", "2026-12-07T10:00")
+    world.new_case("C2", "2026-12-07T10:00", category="wage_arrears")
+    at = cst("2026-12-07T10:00")
+    for case_id, kind, minutes in steps:
+        at += timedelta(minutes=minutes)
+        when = at.replace(tzinfo=None).isoformat()
+        if kind == "report":
+            world.report(case_id, when)
+        elif kind == "risk":
+            world.risk([case_id], when)
+        elif kind in ("assign", "visit-"):
+            fields = {"to_district": "futian"} if kind == "assign" else {}
+            fields |= {"satisfaction": "dissatisfied"} if kind == "visit-" else {}
+            world.act("city", case_id, kind.rstrip("-"), when, **fields)
+        else:
+            world.act("nanshan", case_id, kind, when)
+    end = (at + timedelta(days=20)).replace(tzinfo=None).isoformat()
+    truth = world.publish(end)
+    keys = [a.key for a in truth.alerts]
+    assert len(keys) == len(set(keys))  # each (case, clock, level, restart) once
+    report = judged(world, at=cst(end), figures=None)
+    assert report.ok, report.format()
