@@ -6,9 +6,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from checker.events import (
+    MOVE_EVENTS,
     DeadLetterSeen,
     Event,
     PublishedAlert,
+    is_action_refusal,
     parse_alert,
     parse_dead_letter,
     parse_event,
@@ -36,17 +38,22 @@ def check(
     may have been dispatched too and the live event types apply; ``False``
     demands the settled view exactly. ``pii_terms`` are strings (a scenario's
     ID and phone numbers) that must appear in no dispatch or alert value.
+
+    The case loop's own messages (``case_returned`` / ``case_assigned`` events,
+    refused actions on ``router.dlq``) are left to :func:`checker.loop.check_loop`;
+    a case's events after such a move are expected where it moved.
     """
     report = CheckReport()
     terms = [t for t in pii_terms if t]
     deliveries: list[Event] = []
+    moves: list[Event] = []
     for message in observed.dispatch:
         event = parse_event(message)
         if event is None:
             report.malformed_messages += 1
             report.note(f"malformed dispatch message {message.topic}@{message.offset}")
             continue
-        deliveries.append(event)
+        (moves if event.event_type in MOVE_EVENTS else deliveries).append(event)
     for message in [*observed.dispatch, *observed.alerts]:
         if message.value is not None and leaks(message.value, terms):
             report.pii_leaks += 1
@@ -56,7 +63,7 @@ def check(
     dead = _parse_dead_letters(observed, report)
     _count_versions(expectations, deliveries, dead, live, report)
     _check_event_types(expectations, events.values(), live, report)
-    _check_routing(expectations, deliveries, report)
+    _check_routing(expectations, deliveries, moves, report)
     cases = PublishedCases(events.values())
     _check_partition(expectations, cases, report)
     _check_alerts(expectations, observed, cases, report)
@@ -67,6 +74,8 @@ def check(
 def _parse_dead_letters(observed: Observed, report: CheckReport) -> list[DeadLetterSeen]:
     out: list[DeadLetterSeen] = []
     for message in observed.dead_letters:
+        if is_action_refusal(message.value):
+            continue  # a refused case action (channel null): the loop check's
         letter = parse_dead_letter(message)
         if letter is None:
             report.malformed_messages += 1
@@ -137,9 +146,14 @@ def _check_event_types(
 
 
 def _check_routing(
-    expectations: Expectations, deliveries: list[Event], report: CheckReport
+    expectations: Expectations, deliveries: list[Event], moves: list[Event], report: CheckReport
 ) -> None:
-    """Every event in a queue its truth case may be placed in, each case in one place."""
+    """Every event in a queue its truth case may be placed in, each case in one place.
+
+    After a ``case_returned`` / ``case_assigned`` event, a case's events go
+    where it moved (caseloop.md): those are judged against the last move
+    before them instead of the truth.
+    """
     targets: dict[str, set[str]] = defaultdict(set)
     for e in deliveries:
         targets[e.event_id].add(e.target)
@@ -150,6 +164,17 @@ def _check_routing(
         if case is None:
             continue
         where = placement_target(e.placement)
+        moved = _last_move(moves, e)
+        if moved is not None:
+            there = targets[e.event_id]
+            merged = e.event_type == "case_merged"
+            if not (moved.target in there if merged else there == {moved.target}):
+                misrouted.add(case.case_id)
+                report.note(
+                    f"{_label(e.key)} in {sorted(targets[e.event_id])} after its case "
+                    f"moved to {moved.target}"
+                )
+            continue
         right = e.placement in case.placements
         if e.event_type == "case_merged":
             right = right and where in targets[e.event_id]
@@ -167,6 +192,18 @@ def _check_routing(
             misrouted.add(case_id)
             report.note(f"case {case_id} dispatched to {sorted(placements)}")
     report.misrouted_cases = len(misrouted)
+
+
+def _last_move(moves: list[Event], event: Event) -> Event | None:
+    """The last move of ``event``'s case dispatched before it, if any."""
+    at = event.dispatched_at
+    before = [
+        (m.dispatched_at, i, m)
+        for i, m in enumerate(moves)
+        if m.case_id == event.case_id and at is not None
+        if m.dispatched_at is not None and m.dispatched_at <= at
+    ]
+    return max(before)[2] if before else None
 
 
 def _check_partition(

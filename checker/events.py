@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from checker.expectations import TRIAGE, TRIAGE_PREFIX, Ref, VersionKey
 from checker.observed import Message
+
+# Events of the case loop (caseloop.md): judged by checker.loop, not against the dispatch truth.
+MOVE_EVENTS = frozenset({"case_returned", "case_assigned"})
+ACTION_REFUSAL_PREFIX = "action_"
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class Event:
     merged_case_ids: tuple[str, ...]
     person_key: str | None
     target: str  # district slug or ``triage``: the topic the message was on
+    dispatched_at: datetime | None = None
 
     @property
     def ref(self) -> Ref:
@@ -63,6 +69,7 @@ def parse_event(message: Message) -> Event | None:
             if isinstance(complainant, dict)
             else None,
             target=message.dispatch_target,
+            dispatched_at=parse_time(value.get("dispatched_at")),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -136,3 +143,21 @@ def _text(value: Any) -> str:
 
 def _optional_text(value: Any) -> str | None:
     return None if value is None else _text(value)
+
+
+def parse_time(raw: Any) -> datetime | None:
+    """An aware datetime from ISO-8601 text, or None (not text, not a time, no offset)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def is_action_refusal(value: dict[str, Any] | None) -> bool:
+    """Whether a dead letter's value is a refused case action (``error.kind`` ``action_*``)."""
+    error = value.get("error") if value is not None else None
+    kind = error.get("kind") if isinstance(error, dict) else None
+    return isinstance(kind, str) and kind.startswith(ACTION_REFUSAL_PREFIX)
