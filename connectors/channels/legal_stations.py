@@ -7,19 +7,24 @@ station delays no other: a round lasts about one request timeout. Each
 station has its own checkpoint (key ``<connector>/<station_id>``: the
 ``updated_after`` cursor, the ETag of that query, a version ledger) and its
 own circuit breaker. A station that comes back resumes from its checkpoint.
+
+This module is the source (rounds, breakers, the cases pages); the registry
+is read by :mod:`connectors.channels.legal_registry`, and a station's
+checkpoint is :class:`connectors.channels.legal_state.StationState`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 from connectors.base import SourceContext, SourceHealth
 from connectors.breaker import BreakerState, CircuitBreaker
 from connectors.channels.common import Invalid, dumps, json_body, parse_aware, query
+from connectors.channels.legal_registry import Station, parse_registry
+from connectors.channels.legal_state import StationState
 from connectors.config import ConnectorConfig, LegalStationsConfig
 from connectors.errors import (
     IntakeCommitError,
@@ -29,16 +34,14 @@ from connectors.errors import (
 )
 from connectors.http import HttpPollingSource, HttpRequest, HttpResponse, Page, gather_bounded
 from connectors.intake import Batch
-from connectors.ledger import VersionLedger, newer_time
 from connectors.registry import register
 from connectors.resolution import Action, Resolution, ResolutionTable
 from connectors.retry import RetryPolicy
 from core.errors import ConfigError, UnionhubError
 from schemas.channels import Channel
-from schemas.raw import RawEnvelope, StationRef, utc_now
+from schemas.raw import RawEnvelope, utc_now
 
 PAGE_LIMIT = 100
-FIRST_CURSOR = "2000-01-01T00:00:00+08:00"  # "everything": before any case was opened
 LEDGER_HORIZON_S = 86400.0
 MAX_DEAD_FINGERPRINTS = 200
 NO_RETRY = RetryPolicy(attempts=1)
@@ -54,74 +57,6 @@ STATION_TABLE = ResolutionTable(
         404: Resolution(Action.RETRY, "station endpoint not found (HTTP 404)"),
     },
 )
-
-
-@dataclass(frozen=True)
-class Station:
-    """A registry entry."""
-
-    station_id: str
-    name: str
-    district: str
-    base_url: str
-
-    @property
-    def ref(self) -> StationRef:
-        """The envelope's station reference."""
-        return StationRef(station_id=self.station_id, name=self.name, district=self.district)
-
-
-@dataclass
-class StationState:
-    """One station's cursor, the ETag of the query at that cursor, ledger, dead rows.
-
-    ``resume_url`` is the ``next`` link of a listing left mid-way: cases sharing
-    the last second of a page can continue on the next page, which only that
-    link (not ``updated_after``, exclusive) reaches.
-    """
-
-    updated_after: str = FIRST_CURSOR
-    etag: str | None = None
-    etag_after: str | None = None
-    ledger: VersionLedger = field(default_factory=lambda: VersionLedger(newer_time))
-    dead: list[str] = field(default_factory=list)
-    resume_url: str | None = None
-
-    def copy(self) -> StationState:
-        """An independent copy to change before a commit."""
-        return StationState(
-            self.updated_after,
-            self.etag,
-            self.etag_after,
-            self.ledger.copy(),
-            list(self.dead),
-            self.resume_url,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """Checkpoint form."""
-        return {
-            "updated_after": self.updated_after,
-            "etag": self.etag,
-            "etag_after": self.etag_after,
-            "ledger": self.ledger.to_json(),
-            "dead": self.dead,
-            "resume_url": self.resume_url,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> StationState:
-        """From a checkpoint (fresh for None)."""
-        if not data:
-            return cls()
-        return cls(
-            str(data.get("updated_after") or FIRST_CURSOR),
-            data.get("etag"),
-            data.get("etag_after"),
-            VersionLedger.from_json(newer_time, data.get("ledger")),
-            [str(x) for x in data.get("dead") or []],
-            data.get("resume_url"),
-        )
 
 
 @register(Channel.LEGAL_STATIONS)
@@ -270,19 +205,12 @@ class LegalStationsSource(HttpPollingSource):
         return self._parse_cases(request, response)
 
     def _parse_registry(self, response: HttpResponse) -> Page:
-        data = json_body(response.body, "legal_stations registry")
-        if not isinstance(data, list):
-            raise MalformedResponseError("legal_stations registry: not a JSON list")
-        stations: dict[str, Station] = {}
-        for entry in data:
-            station = _station(entry)
-            if station is None:
-                self.log.warning("registry entry without station_id/base_url skipped")
-                continue
-            stations[station.station_id] = station
+        listing = parse_registry(response.body)
+        for _ in range(listing.skipped):
+            self.log.warning("registry entry without station_id/base_url skipped")
 
         def adopt() -> None:
-            self.stations = stations
+            self.stations = listing.stations
 
         return Page(adopt=adopt)
 
@@ -364,28 +292,6 @@ class LegalStationsSource(HttpPollingSource):
     def on_exhausted(self, request: HttpRequest, error: TransientUpstreamError) -> Page | None:
         """No substitute page: the station's breaker records the failure."""
         return None
-
-
-def _station(entry: object) -> Station | None:
-    """The registry entry as a station; None without a text station_id and an http(s) base_url.
-
-    Only text is taken: ``str()`` of an arbitrary JSON value may be huge or, for
-    one nested a thousand deep, raise ``RecursionError``.
-    """
-    if not isinstance(entry, dict):
-        return None
-    station_id, base_url = entry.get("station_id"), entry.get("base_url")
-    if not isinstance(station_id, str | int) or isinstance(station_id, bool):
-        return None
-    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-        return None
-    name, district = entry.get("name"), entry.get("district")
-    return Station(
-        str(station_id),
-        name if isinstance(name, str) else "",
-        district if isinstance(district, str) else "",
-        base_url,
-    )
 
 
 def _validate(item: object) -> tuple[Invalid | None, str | None, datetime | None]:

@@ -21,8 +21,9 @@ from enum import StrEnum
 from core.ids import digest_id
 from router.dispatch.matching import TEXT_WINDOW, employer_tokens, matches_first
 from router.dispatch.state.codec import CaseState, FirstVersion, StoredReport, to_us
+from router.dispatch.state.index import person_employer_token
 from router.dispatch.state.keys import CASE_PREFIX, REPORT_PREFIX, report_key
-from router.dispatch.state.store import DispatchStore, person_employer_token
+from router.dispatch.state.store import DispatchStore
 from schemas.complaint import NormalizedReport, Placement
 from schemas.dispatch import SourceRef
 

@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 import structlog
 
-from caseloop.case import LoopCase
 from caseloop.calendar import WorkingDayCalendar
+from caseloop.case import LoopCase
 from caseloop.limits import urgency_of
 from caseloop.loopclock import LoopClock
 from caseloop.supervision import mark_raised, next_look, raised_key, reached, sla_alert

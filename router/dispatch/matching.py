@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from router.dispatch.state.codec import FirstVersion, to_us
+from router.dispatch.state.index import employer_tokens_of
 from schemas.complaint import Category, EmployerMatch, NormalizedReport
 
 IDENTITY_WINDOW = timedelta(days=30)
@@ -18,12 +19,7 @@ def employer_tokens(employer: EmployerMatch | None) -> list[str]:
     """Index tokens of an employer: two reports of one employer share at least one."""
     if employer is None:
         return []
-    tokens = []
-    if employer.uscc:
-        tokens.append("u:" + employer.uscc)
-    if employer.name:
-        tokens.append("n:" + employer.name)
-    return tokens
+    return employer_tokens_of(employer.uscc, employer.name)
 
 
 def same_employer(a: EmployerMatch | None, b: EmployerMatch | None) -> bool:

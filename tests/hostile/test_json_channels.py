@@ -22,7 +22,8 @@ from connectors.base import SourceContext
 from connectors.channels.citizen_app import CitizenAppSource
 from connectors.channels.common import CST, dumps
 from connectors.channels.hotline_12351 import HotlineSource
-from connectors.channels.legal_stations import LegalStationsSource, Station
+from connectors.channels.legal_registry import Station
+from connectors.channels.legal_stations import LegalStationsSource
 from connectors.channels.petition_window import PetitionWindowSource
 from connectors.config import (
     CitizenAppConfig,

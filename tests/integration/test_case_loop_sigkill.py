@@ -14,7 +14,7 @@ from caseloop.loopclock import LoopClock
 from core.kafka.clients import idempotent_producer
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
-from schemas.caseloop import CaseState
+from schemas.caseloop import CaseState, ClockName
 from tests.integration.daemon_harness import running_daemon
 from tests.kafka_helpers import eventually, read_to_end
 from tests.unit.router_builders import appeal_envelope, mobile
@@ -57,7 +57,7 @@ async def test_levels_are_raised_once_across_kills_and_on_start_up_after_downtim
         first.process.kill()  # SIGKILL: no clean shutdown, whatever was in flight
         await first.process.wait()
     (case,) = await case_states(settings, topics)
-    contact = case.clocks["contact"]
+    contact = case.clocks[ClockName.CONTACT]
     assert contact.started_at is not None
     assert contact.due_at is not None
     escalated_at = contact.started_at + 2 * (contact.due_at - contact.started_at)

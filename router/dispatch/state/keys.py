@@ -2,7 +2,7 @@
 case, ``a/<id>`` an alert, ``l/<case_id>`` a case's loop state.
 
 Values are the compact orjson dicts of :mod:`router.dispatch.state.codec`; the
-indexes are derived from them by the local store (:mod:`router.dispatch.state.store`).
+indexes are derived from them by the local store (:mod:`router.dispatch.state.index`).
 """
 
 from __future__ import annotations
