@@ -17,7 +17,7 @@ from checker.events import (
 from checker.expectations import Expectations, ExpectedAlert, ExpectedDeadLetter, Ref, VersionKey
 from checker.observed import Observed
 from checker.partition import PublishedCases
-from checker.pii import leaks
+from checker.pii import KnownNumbers, leaks
 from checker.report import CheckReport
 
 PETITION_WINDOW = "petition_window"
@@ -35,10 +35,11 @@ def check(
     ``live``: the connectors ran while upstream changed, so superseded versions
     may have been dispatched too and the live event types apply; ``False``
     demands the settled view exactly. ``pii_terms`` are strings (a scenario's
-    ID and phone numbers) that must appear in no dispatch or alert value.
+    ID and phone numbers, found in any written form; other terms literally)
+    that must appear in no dispatch or alert value.
     """
     report = CheckReport()
-    terms = [t for t in pii_terms if t]
+    terms = KnownNumbers.of(pii_terms)
     deliveries: list[Event] = []
     for message in observed.dispatch:
         event = parse_event(message)
