@@ -23,8 +23,9 @@ from simulators import Simulators
 
 
 def pii_terms(sims: Simulators) -> list[str]:
-    """Every ID number and phone number of the scenario's reports (as the truth reads them)."""
-    terms: set[str] = set()
+    """Every personal number of the scenario: each person's mobile, landline and ID number
+    (also those only typed into complaint texts), and every identity the truth read."""
+    terms = set(sims.scenario.personal_numbers())
     for report in sims.scenario.truth.reports.values():
         terms.update(t for t in (report.id_number, report.phone) if t)
     return sorted(terms)

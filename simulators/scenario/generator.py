@@ -72,6 +72,7 @@ class ScenarioGenerator(
             batches=batches,
             stations=self.stations,
             dead_letters=self.dead_letters,
+            people=self.people,
         )
 
 

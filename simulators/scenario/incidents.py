@@ -15,7 +15,7 @@ from typing import Any
 
 from schemas.channels import Channel
 from schemas.shenzhen import DISTRICT_BY_SLUG, DISTRICTS, District
-from simulators.scenario import addresses, employers, people, texts
+from simulators.scenario import addresses, employers, people, texts, typed
 from simulators.scenario.labels import CHANNEL_WEIGHTS, DISTRICT_WEIGHTS, LABELS
 from simulators.scenario.model import Employer, Incident, Person
 from simulators.scenario.state import GeneratorState, Identity, PlannedReport
@@ -79,13 +79,13 @@ class IncidentPlanner(GeneratorState):
         s0 = self._start_s()
         if kind == "collective":
             incident.group_dispute = True
-            persons = [people.make_person(rng) for _ in range(rng.randrange(5, 9))]
+            persons = [self._person() for _ in range(rng.randrange(5, 9))]
             for person in persons:
                 s = self._report_s(s0, 5 * 86400, 1800) if person is not persons[0] else s0
                 channel = self._channel(True)
                 self._add_report(incident, channel, s, person, trap, allow_no_identity=False)
         else:
-            person = people.make_person(rng)
+            person = self._person()
             n = rng.choices((1, 2, 3, 4), (55, 25, 15, 5))[0]
             mass_at = rng.randrange(n) if kind == "mass" else -1
             allow_legal = placement != "unplaced"
@@ -105,7 +105,7 @@ class IncidentPlanner(GeneratorState):
     def _consultation(self, incident_id: str) -> None:
         """An (often anonymous) hotline call with no employer: a case of its own."""
         rng = self.rng
-        person = people.make_person(rng)
+        person = self._person()
         area_slug = rng.choice([d.slug for d in DISTRICTS] + [None, None])
         placement = area_slug or "unplaced"
         incident = Incident(incident_id, "consultation", "other", placement, None)
@@ -129,7 +129,7 @@ class IncidentPlanner(GeneratorState):
             employer_address=None,
             category_label="咨询",
             title="",
-            content=rng.choice(texts.CONSULTATIONS),
+            content=self._in_own_words(rng.choice(texts.CONSULTATIONS), person, ident.name),
             people_involved=1,
             loc={"area": f"深圳市{DISTRICT_BY_SLUG[area_slug].name}" if area_slug else "深圳市"},
         )
@@ -199,6 +199,7 @@ class IncidentPlanner(GeneratorState):
             place = rng.choice(d.places + d.streets)
             where = f"({place})" if rng.random() < 0.5 else f"在{place}的厂区"
         title, content = texts.complaint(rng, incident.category, written, where)
+        content = self._in_own_words(content, person, ident.name)
         n_people = 1
         if mass:
             n_people = rng.randrange(10, 80)
@@ -220,6 +221,27 @@ class IncidentPlanner(GeneratorState):
         )
         report.loc = self._location(channel, incident.placement, emp, trap)
         self._register(incident, report)
+
+    def _in_own_words(self, content: str, person: Person, name: str) -> str:
+        """``content`` as the complainant writes it: maybe their name, own numbers, others.
+
+        The numbers are the complainant's own, in any of the typed forms (the
+        router masks them); the other numbers (amounts, dates, order-like ids) it
+        keeps. A name is introduced with 我叫 (no evidence of a place, see
+        ``router/README.md`` "Placement").
+        """
+        rng = self.rng
+        # Names holding a place (李南山) are introduced more often: the trap gets exercised.
+        if name and rng.random() < (0.7 if name[1:] in people.PLACE_GIVEN else 0.2):
+            content = f"我叫{name}，{content}"
+        extra = ""
+        if rng.random() < 0.5:
+            extra += typed.typed_number(rng, person.mobile, person.landline, person.id_number)
+        if rng.random() < 0.35:
+            extra += typed.kept_numbers(rng, self.clock.anchor.year)
+        if not extra:
+            return content
+        return content.rstrip("。") + extra + "。"
 
     def _register(self, incident: Incident, report: PlannedReport) -> None:
         incident.report_keys.append(report.key)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from schemas.channels import Channel
-from simulators.scenario import people
 from simulators.scenario.clock import cst, iso_cst
 from simulators.scenario.exports import encode_row
 from simulators.scenario.model import CsvRow, ExpectedDeadLetter, RecordVersion
@@ -31,7 +30,7 @@ class MalformedRecords(GeneratorState):
         s = -self.rng.randrange(7200, self.backlog_s) if i % 2 == 0 else self._start_s()
         t = self.clock.at(s)
         reg_no = f"XF{cst(t):%Y%m%d}-{self._next('XF'):05d}"
-        person = people.make_person(self.rng)
+        person = self._person()
         cells = [
             reg_no, cst(t).strftime("%Y/%m/%d %H:%M"), person.name, person.mobile, "",
             "深圳市某某制衣厂", "", "", "拖欠工资", "老板欠薪三个月", "1", "刘晓",

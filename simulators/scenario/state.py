@@ -16,7 +16,7 @@ from typing import Any
 
 from schemas.channels import Channel
 from simulators.options import SimulatorOptions
-from simulators.scenario import employers
+from simulators.scenario import employers, people
 from simulators.scenario.clock import LIVE_SPAN_S, Clock, cst
 from simulators.scenario.model import (
     CsvRow,
@@ -79,6 +79,13 @@ class GeneratorState:
         self.station_seq: dict[str, int] = defaultdict(int)
         self.placements: dict[str, str] = {}
         self.by_incident: dict[str, list[PlannedReport]] = {}
+        self.people: list[Person] = []  # everyone the scenario made up (the leak scan's terms)
+
+    def _person(self) -> Person:
+        """A new complainant, remembered in :attr:`people`."""
+        person = people.make_person(self.rng)
+        self.people.append(person)
+        return person
 
     def _start_s(self) -> int:
         if self.rng.random() < self.options.live_fraction:
