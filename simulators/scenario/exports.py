@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from schemas.channels import Channel
@@ -98,7 +99,7 @@ class BatchExports(GeneratorState):
                 )
 
 
-def encode_row(cells: list[str]) -> bytes:
+def encode_row(cells: Sequence[str]) -> bytes:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow(cells)
     return buf.getvalue().encode("gbk")

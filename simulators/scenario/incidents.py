@@ -127,7 +127,7 @@ class IncidentPlanner(GeneratorState):
             employer_written=None,
             employer_uscc=None,
             employer_address=None,
-            category_label="咨询",
+            category_label=LABELS[Channel.HOTLINE_12351]["other"][0],  # 咨询
             title="",
             content=self._in_own_words(rng.choice(texts.CONSULTATIONS), person, ident.name),
             people_involved=1,

@@ -1,49 +1,23 @@
-"""The generator's fixed choices: channel labels, the CSV header, weights, station prefixes."""
+"""The generator's fixed choices: the channels' vocabularies (from :mod:`schemas.vocabulary`),
+clerks, weights, station prefixes."""
 
 from __future__ import annotations
 
 from schemas.channels import Channel
+from schemas.vocabulary import CATEGORY_LABELS, PETITION_CSV_HEADER, STATUS_LABELS
 
-CSV_HEADER = [
-    "登记编号", "登记时间", "来访人姓名", "联系电话", "身份证号", "单位名称",
-    "单位地址", "所属区", "诉求类别", "诉求内容", "来访人数", "接待人",
-]  # fmt: skip
+CSV_HEADER = PETITION_CSV_HEADER
 CLERKS = ("刘晓", "陈婧", "王海", "张敏", "李强")
 
+# Per channel, per category (as a plain string): the labels the channel uses for it.
 LABELS: dict[Channel, dict[str, tuple[str, ...]]] = {
-    Channel.CITIZEN_APP: {
-        "wage_arrears": ("LAB-WAGE",), "work_injury": ("LAB-INJURY",),
-        "social_insurance": ("LAB-INSURANCE",), "labor_contract": ("LAB-CONTRACT",),
-        "dismissal": ("LAB-DISMISS",), "working_hours": ("LAB-HOURS",),
-        "occupational_safety": ("LAB-SAFETY",), "other": ("LAB-OTHER",),
-    },
-    Channel.PETITION_WINDOW: {
-        "wage_arrears": ("拖欠工资",), "work_injury": ("工伤待遇",),
-        "social_insurance": ("社会保险",), "labor_contract": ("劳动合同",),
-        "dismissal": ("解除劳动合同",), "working_hours": ("加班休假",),
-        "occupational_safety": ("劳动保护",), "other": ("其他",),
-    },
-    Channel.HOTLINE_12351: {
-        "wage_arrears": ("欠薪",), "work_injury": ("工伤",), "social_insurance": ("社保",),
-        "labor_contract": ("劳动合同",), "dismissal": ("辞退",), "working_hours": ("加班",),
-        "occupational_safety": ("职业安全",), "other": ("咨询", "其他"),
-    },
-    Channel.PROVINCIAL_PETITION: {
-        c: ("劳动社保-" + n,)
-        for c, n in (
-            ("wage_arrears", "拖欠工资"), ("work_injury", "工伤保险"),
-            ("social_insurance", "社会保险"), ("labor_contract", "劳动合同"),
-            ("dismissal", "解除劳动关系"), ("working_hours", "工时休假"),
-            ("occupational_safety", "劳动保护"), ("other", "其他"),
-        )
-    },
-    Channel.LEGAL_STATIONS: {
-        "wage_arrears": ("欠薪追讨",), "work_injury": ("工伤认定", "工伤赔偿"),
-        "social_insurance": ("社保争议",), "labor_contract": ("劳动合同争议",),
-        "dismissal": ("违法解除",), "working_hours": ("加班费争议",),
-        "occupational_safety": ("职业病",), "other": ("劳动争议咨询",),
-    },
-}  # fmt: skip
+    channel: {str(category): labels for category, labels in by_category.items()}
+    for channel, by_category in CATEGORY_LABELS.items()
+}
+CITIZEN_STATUSES = tuple(STATUS_LABELS[Channel.CITIZEN_APP])  # submitted ... closed
+HOTLINE_STATUSES = tuple(STATUS_LABELS[Channel.HOTLINE_12351])  # 待派单 ... 已办结
+# The generated station cases never go to court (诉讼, 执行): 咨询, 调解, 仲裁, 结案.
+LEGAL_STAGES = tuple(s for s in STATUS_LABELS[Channel.LEGAL_STATIONS] if s not in ("诉讼", "执行"))
 
 CHANNEL_WEIGHTS = (
     (Channel.CITIZEN_APP, 35),

@@ -8,6 +8,7 @@ from typing import Any
 from schemas.channels import Channel
 from simulators.scenario.clock import cst, iso_cst
 from simulators.scenario.exports import encode_row
+from simulators.scenario.labels import CITIZEN_STATUSES, LABELS, LEGAL_STAGES
 from simulators.scenario.model import CsvRow, ExpectedDeadLetter, RecordVersion
 from simulators.scenario.state import GeneratorState
 
@@ -33,7 +34,8 @@ class MalformedRecords(GeneratorState):
         person = self._person()
         cells = [
             reg_no, cst(t).strftime("%Y/%m/%d %H:%M"), person.name, person.mobile, "",
-            "深圳市某某制衣厂", "", "", "拖欠工资", "老板欠薪三个月", "1", "刘晓",
+            "深圳市某某制衣厂", "", "", LABELS[Channel.PETITION_WINDOW]["wage_arrears"][0],
+            "老板欠薪三个月", "1", "刘晓",
         ]  # fmt: skip
         row = CsvRow(reg_no, cells, malformed=kind)
         if kind == "csv_wrong_cell_count":
@@ -66,7 +68,7 @@ class MalformedRecords(GeneratorState):
             "location": None,
             "people_involved": "若干",
             "attachments": [],
-            "status": "submitted",
+            "status": CITIZEN_STATUSES[0],
         }
         self.versions.append(
             RecordVersion(Channel.CITIZEN_APP, appeal_id, "?", t, t, record, "malformed",
@@ -84,7 +86,7 @@ class MalformedRecords(GeneratorState):
             "XFJBH": xfjbh, "BBH": "贰", "DJSJ": cst(t).strftime("%Y-%m-%dT%H:%M:%S"),
             "XFXS": "来信", "XFR": {"XM": "", "ZJHM": "", "LXDH": ""},
             "BFYDW": {"DWMC": "", "TYSHXYDM": "", "DWDZ": ""}, "WTSD": "深圳市",
-            "NRFL": "劳动社保-其他", "RS": "1", "XFMD": "内容缺失",
+            "NRFL": LABELS[Channel.PROVINCIAL_PETITION]["other"][0], "RS": "1", "XFMD": "内容缺失",
         }  # fmt: skip
         self.versions.append(
             RecordVersion(Channel.PROVINCIAL_PETITION, xfjbh, "?", t, t, record, "malformed",
@@ -105,9 +107,9 @@ class MalformedRecords(GeneratorState):
             "updated_at": f"{cst(t):%Y}-13-45T99:00:00+08:00",
             "client": {"name": "", "phone": "", "id_number": None},
             "employer": {"name": None, "credit_code": None, "address": None},
-            "matter": "劳动争议咨询",
+            "matter": LABELS[Channel.LEGAL_STATIONS]["other"][0],
             "summary": "",
-            "stage": "咨询",
+            "stage": LEGAL_STAGES[0],
             "amount_claimed_cny": None,
             "workers": 1,
             "lawyer": None,

@@ -8,7 +8,13 @@ from typing import Any
 from schemas.channels import Channel
 from simulators.scenario import people, texts
 from simulators.scenario.clock import cst, iso_cst, plain_cst
-from simulators.scenario.labels import CLERKS, DISTRICT_WEIGHTS
+from simulators.scenario.labels import (
+    CITIZEN_STATUSES,
+    CLERKS,
+    DISTRICT_WEIGHTS,
+    HOTLINE_STATUSES,
+    LEGAL_STAGES,
+)
 from simulators.scenario.model import CsvRow, RecordVersion
 from simulators.scenario.state import GeneratorState, PlannedReport
 
@@ -56,10 +62,10 @@ class RecordWriters(GeneratorState):
             "people_involved": r.people_involved,
             "attachments": [{"name": "工资条.jpg", "url": f"https://files.example.cn/{appeal_id}/1.jpg"}]
             if rng.random() < 0.3 else [],
-            "status": "submitted",
+            "status": CITIZEN_STATUSES[0],
         }  # fmt: skip
         s = r.s
-        for version, status in enumerate(("submitted", "accepted", "transferred", "closed"), 1):
+        for version, status in enumerate(CITIZEN_STATUSES, 1):
             if version > 1:
                 if rng.random() < 0.35:
                     break
@@ -113,14 +119,15 @@ class RecordWriters(GeneratorState):
             "area": r.loc.get("area", ""),
             "order_type": r.category_label,
             "content": r.content,
-            "status": "待派单",
+            "status": HOTLINE_STATUSES[0],
             "handle_result": "",
             "satisfaction": "",
         }
-        steps = ("待派单", "已派单", "处理中", "已办结")
-        for _, status, t in self._progression(r.s + rng.randrange(20, 600), steps, 0.3, 2 * 86400):
+        for _, status, t in self._progression(
+            r.s + rng.randrange(20, 600), HOTLINE_STATUSES, 0.3, 2 * 86400
+        ):
             record = base | {"update_time": plain_cst(t), "status": status}
-            if status == "已办结":
+            if status == HOTLINE_STATUSES[-1]:
                 result = "已协调企业支付，工人确认" if rng.random() < 0.6 else "已告知仲裁途径"
                 satisfaction = rng.choice(("满意", "基本满意", "不满意", ""))
                 record |= {"handle_result": result, "satisfaction": satisfaction}
@@ -193,14 +200,12 @@ class RecordWriters(GeneratorState):
                          "address": emp_addr},
             "matter": r.category_label,
             "summary": r.content,
-            "stage": "咨询",
+            "stage": LEGAL_STAGES[0],
             "amount_claimed_cny": rng.randrange(5, 400) * 1000 if rng.random() < 0.6 else None,
             "workers": r.people_involved,
             "lawyer": None,
         }  # fmt: skip
-        for i, stage, t in self._progression(
-            r.s, ("咨询", "调解", "仲裁", "结案"), 0.35, 3 * 86400
-        ):
+        for i, stage, t in self._progression(r.s, LEGAL_STAGES, 0.35, 3 * 86400):
             record = base | {
                 "updated_at": iso_cst(t),
                 "stage": stage,
