@@ -45,4 +45,5 @@ def test_tool_commands_come_from_the_tooling_packages_as_entry_points() -> None:
     assert product == {"unionhub"}
     # Installed here (a development checkout): the parser offers them beside the product's.
     choices = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert choices is not None
     assert {"kafka", "simulate", "check", "run", "connectors", "tail"} <= set(choices)
