@@ -2,8 +2,10 @@
 
 Only ``intake.raw.*`` and the two dead-letter topics may hold personal data in
 clear (they are restricted, see dispatch.md); no topic and no log line may hold
-a secret. The scan looks for exact strings: the scenario's normalised ID and
-phone numbers, and every secret the run handed out.
+a secret. The scan looks for every personal number of the scenario in any
+written form, with the checker's independent detector
+(:class:`checker.pii.KnownNumbers`, which shares no code with the masker it
+judges), and for every secret the run handed out as an exact string.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chaos.kafka import namespace_topics
+from checker.pii import KnownNumbers
 from core.kafka.reading import read_to_end
 from core.kafka.topics import TopicCatalog
 from simulators import Simulators
 
 
 def pii_terms(sims: Simulators) -> list[str]:
-    """Every normalised ID number and phone number of the scenario's reports."""
-    terms: set[str] = set()
+    """Every personal number of the scenario: each person's mobile, landline and ID number
+    (also those only typed into complaint texts), and every identity the truth read."""
+    terms = set(sims.scenario.personal_numbers())
     for report in sims.scenario.truth.reports.values():
         terms.update(t for t in (report.id_number, report.phone) if t)
     return sorted(terms)
@@ -69,7 +73,7 @@ def scan_logs(
     paths: Iterable[Path], pii: Iterable[str], secrets: Iterable[str], result: ScanResult
 ) -> None:
     """Add the hits of every file in ``paths`` (that exists) to ``result``."""
-    pii_bytes = [t.encode() for t in pii if t]
+    known = KnownNumbers.of(pii)
     secret_bytes = [t.encode() for t in secrets if t]
     for path in paths:
         if not path.is_file():
@@ -77,7 +81,7 @@ def scan_logs(
         data = path.read_bytes()
         result.logs_scanned += 1
         result.log_bytes += len(data)
-        if found := _count(data, pii_bytes):
+        if found := known.found(data.decode("utf-8", "replace")):
             result.pii_hits[str(path)] += found
         if found := _count(data, secret_bytes):
             result.secret_hits[str(path)] += found
@@ -92,7 +96,7 @@ async def scan_topics(
     records are read too: they sit in the log files like any other.
     """
     catalog = TopicCatalog(namespace)
-    pii_bytes = [t.encode() for t in pii if t]
+    known = KnownNumbers.of(pii)
     secret_bytes = [t.encode() for t in secrets if t]
     topics = await namespace_topics(bootstrap, namespace)
     result.topics_scanned += len(topics)
@@ -101,7 +105,8 @@ async def scan_topics(
         parts = [record.key or b"", record.value or b""]
         parts += [bytes(v or b"") for _, v in record.headers or ()]
         blob = b"\x00".join(parts)
-        if not restricted(catalog, record.topic) and (found := _count(blob, pii_bytes)):
+        text = blob.decode("utf-8", "replace")
+        if not restricted(catalog, record.topic) and (found := known.found(text)):
             result.pii_hits[f"topic {record.topic}"] += found
         if found := _count(blob, secret_bytes):
             result.secret_hits[f"topic {record.topic}"] += found

@@ -19,7 +19,7 @@ from checker.events import (
 from checker.expectations import Expectations, ExpectedAlert, ExpectedDeadLetter, Ref, VersionKey
 from checker.observed import Observed
 from checker.partition import PublishedCases
-from checker.pii import leaks
+from checker.pii import KnownNumbers, leaks
 from checker.report import CheckReport
 
 PETITION_WINDOW = "petition_window"
@@ -37,14 +37,15 @@ def check(
     ``live``: the connectors ran while upstream changed, so superseded versions
     may have been dispatched too and the live event types apply; ``False``
     demands the settled view exactly. ``pii_terms`` are strings (a scenario's
-    ID and phone numbers) that must appear in no dispatch or alert value.
+    ID and phone numbers, found in any written form; other terms literally)
+    that must appear in no dispatch or alert value.
 
     The case loop's own messages (``case_returned`` / ``case_assigned`` events,
     refused actions on ``router.dlq``) are left to :func:`checker.loop.check_loop`;
     a case's events after such a move are expected where it moved.
     """
     report = CheckReport()
-    terms = [t for t in pii_terms if t]
+    terms = KnownNumbers.of(pii_terms)
     deliveries: list[Event] = []
     moves: list[Event] = []
     for message in observed.dispatch:

@@ -18,21 +18,9 @@ from datetime import datetime
 import orjson
 
 from connectors.channels.common import parse_local
+from schemas.vocabulary import PETITION_CSV_HEADER
 
-HEADER: tuple[str, ...] = (
-    "登记编号",
-    "登记时间",
-    "来访人姓名",
-    "联系电话",
-    "身份证号",
-    "单位名称",
-    "单位地址",
-    "所属区",
-    "诉求类别",
-    "诉求内容",
-    "来访人数",
-    "接待人",
-)
+HEADER = PETITION_CSV_HEADER
 TIME_FORMAT = "%Y/%m/%d %H:%M"
 MAX_COUNT_DIGITS = 9  # a longer 来访人数 is no head-count
 

@@ -15,7 +15,9 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-NAMESPACE = "http://xf.gd.gov.cn/schema/petition/1.0"
+from schemas.vocabulary import PROVINCIAL_XML_NAMESPACE
+
+NAMESPACE = PROVINCIAL_XML_NAMESPACE
 # The contract nests 3 deep (QueryResult/Petition/XFR/XM); converting and serialising
 # are recursive, so deeper documents are refused before either runs.
 MAX_DEPTH = 32

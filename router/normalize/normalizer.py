@@ -167,7 +167,10 @@ def _employer(fields: CommonFields) -> Employer | None:
 
 
 def _employer_match(fields: CommonFields) -> EmployerMatch | None:
-    name = normalize_employer_name(fields.employer_name)
+    # The normalised name is the alerts' Kafka key and sits in the state changelog: a
+    # number typed into an employer name is masked there too (after normalising, so
+    # equal names stay equal).
+    name = _masked(normalize_employer_name(fields.employer_name))
     if name is None and fields.employer_uscc is None:
         return None
     return EmployerMatch(uscc=fields.employer_uscc, name=name)

@@ -155,6 +155,7 @@ class Scenario:
     batches: list[Batch]
     stations: list[Station]
     dead_letters: list[ExpectedDeadLetter]
+    people: list[Person] = field(default_factory=list)  # every complainant made up
     _truth: GroundTruth | None = field(default=None, repr=False)
 
     def expected_versions(self) -> list[ExpectedVersion]:
@@ -192,6 +193,11 @@ class Scenario:
     def expected_dead_letters(self) -> list[ExpectedDeadLetter]:
         """Every malformed record that must become a dead letter (with its reason kind)."""
         return list(self.dead_letters)
+
+    def personal_numbers(self) -> list[str]:
+        """Every mobile, landline and ID number of the scenario's people, as generated."""
+        numbers = {n for p in self.people for n in (p.mobile, p.landline, p.id_number) if n}
+        return sorted(numbers)
 
     @property
     def truth(self) -> GroundTruth:

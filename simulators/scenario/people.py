@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from schemas.shenzhen import DISTRICTS
 from simulators.scenario.ids import make_id_number, make_landline, make_mobile
 from simulators.scenario.model import Person
 
@@ -18,8 +19,19 @@ GIVEN = (
 LAWYERS = ("马询", "林律", "黄慧", "周正", "陈法", "吴思远", "郑立", "何平安")
 
 
+def _place_given_names() -> tuple[str, ...]:
+    names = {n for d in DISTRICTS for n in (d.short, *d.streets, *d.places) if len(n) == 2}
+    return tuple(sorted(names))
+
+
+# Two-character place names that make plausible given names (张光明, 李南山, 王福田).
+PLACE_GIVEN = _place_given_names()
+
+
 def make_name(rng: random.Random) -> str:
-    """A realistic two- or three-character Chinese name."""
+    """A realistic two- or three-character Chinese name; now and then one holding a place."""
+    if rng.random() < 0.08:
+        return rng.choice(SURNAMES) + rng.choice(PLACE_GIVEN)
     given_len = 1 if rng.random() < 0.3 else 2
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(given_len))
 

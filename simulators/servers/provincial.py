@@ -13,13 +13,14 @@ from xml.sax.saxutils import escape, quoteattr
 from aiohttp import web
 
 from schemas.channels import Channel
+from schemas.vocabulary import PROVINCIAL_XML_NAMESPACE
 from simulators.scenario.generator import CST
 from simulators.scenario.model import RecordVersion
 from simulators.servers.auth import basic_ok
 from simulators.servers.state import ServerState, drop_connection, json_response
 
 PREFIX = "/provincial"
-NS = "http://xf.gd.gov.cn/schema/petition/1.0"
+NS = PROVINCIAL_XML_NAMESPACE
 LIMIT = 500
 FAULTS = ("http_5xx", "drop")
 CHANNEL = Channel.PROVINCIAL_PETITION.value

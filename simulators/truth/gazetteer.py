@@ -3,7 +3,9 @@
 Leftmost-longest matching of district, street and place names; a match
 followed by a road suffix (路, 大道, 街 but not 街道, 道, 巷, optionally after a
 direction character) is a road name and no evidence. Another city written as
-such (东莞市, ...) is evidence of "outside Shenzhen".
+such (东莞市, ...) is evidence of "outside Shenzhen". A person's name is no
+evidence (李南山 does not say 南山): :func:`without_names` drops names
+introduced by 我叫, the one way the scenario generator writes them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from schemas.shenzhen import CODES, DISTRICTS, OTHER_CITIES
 
+_INTRODUCED_NAME = re.compile(r"(?<=我叫)[\u4e00-\u9fff]{2,4}(?![\u4e00-\u9fff])")
 _ROAD = re.compile(r"[东南西北中]?(?:大道|路|街(?!道)|道|巷)")
 
 
@@ -65,6 +68,11 @@ def evidence(text: str | None) -> Evidence:
         i = end
     outside = any(c in text for c in _CITIES)
     return Evidence(frozenset(found), outside)
+
+
+def without_names(text: str) -> str:
+    """``text`` with every name introduced by 我叫 (up to four characters) blanked."""
+    return _INTRODUCED_NAME.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def code_district(code: str | None) -> str | None:

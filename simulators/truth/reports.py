@@ -110,7 +110,7 @@ def _place(
     for evidence, rule, may_leave in (
         (gazetteer.evidence(employer_address), "rule2:employer_address", True),
         (gazetteer.evidence(location_address), "rule3:location_address", True),
-        (gazetteer.evidence("".join(texts)), "rule3:text", False),
+        (gazetteer.evidence(gazetteer.without_names("".join(texts))), "rule3:text", False),
         (gazetteer.evidence(employer_name), "rule3:employer_name", False),
     ):
         if evidence.district() is not None:

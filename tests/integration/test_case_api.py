@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 NANSHAN = "nanshan-token-7f3a9c1e5b"
 FUTIAN = "futian-token-2d8e6b4a0c"
 CITY = "city-desk-token-9a1c3e5f7b"
+ROTATED = "nanshan-token-rotated-4c2e"
 
 
 async def set_tokens(settings: Settings, tokens: dict[str, str]) -> None:
@@ -100,7 +101,11 @@ async def test_districts_act_on_their_own_cases_through_the_api(
             "POST",
             actions,
             token=NANSHAN,
-            json={"action": "resolve", "result": "resolved", "reason": "已协调支付，电话13812345678"},
+            json={
+                "action": "resolve",
+                "result": "resolved",
+                "reason": "已协调支付，电话13812345678",
+            },
         )
         assert status == 200, body
         assert body["status"] == "resolved"
@@ -116,11 +121,13 @@ async def test_districts_act_on_their_own_cases_through_the_api(
         assert figures["resolved"] == 1
 
         # Rotated: the old token is refused, the new one works, with no restart.
-        await set_tokens(settings, {"nanshan": "nanshan-token-rotated-4c2e"})
+        await set_tokens(settings, {"nanshan": ROTATED})
 
         async def rotated() -> bool:
             old, _ = await daemon.call("GET", f"/cases/{case_id}", token=NANSHAN)
-            new, _ = await daemon.call("GET", f"/cases/{case_id}", token="nanshan-token-rotated-4c2e")
+            new, _ = await daemon.call(
+                "GET", f"/cases/{case_id}", token="nanshan-token-rotated-4c2e"
+            )
             return (old, new) == (401, 200)
 
         await eventually(rotated, timeout_s=15)

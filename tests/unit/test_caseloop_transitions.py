@@ -160,8 +160,8 @@ def test_missing_fields_are_refused_by_the_contract() -> None:
         (ActionKind.ASSIGN, "to_district"),
         (ActionKind.VISIT, "satisfaction"),
     ]:
+        missing: dict[str, Any] = {field: None}
         with pytest.raises(ValueError, match=f"{field}: required for {kind.value}"):
-            missing: dict[str, Any] = {field: None}
             action(kind, MONDAY, **missing)
 
 

@@ -153,6 +153,26 @@ def test_no_clear_id_or_phone_in_the_normalised_report() -> None:
     assert "138****5678" in normalized.summary
 
 
+def test_numbers_in_any_form_are_masked_in_every_text_that_leaves_the_router() -> None:
+    normalized = report(
+        phone="13812345678",
+        title="电话 138-1234-5678",
+        content="身份证440305 19900101 123X，座机(0755)2688 1234，欠薪82970元",
+        address="南山区某路1号 联系+86 138 1234 5678",
+        employer="深圳市１３８１２３４５６７８电子厂",
+        employer_address="南山区某路2号 电话0755 2688 1234",
+    )
+    text = normalized.to_json().decode()
+    for clear in ("12345678", "19900101", "26881234", "１２３４５６７８"):
+        assert clear not in text
+    assert normalized.employer is not None
+    assert normalized.employer.name == "深圳市１３８****５６７８电子厂"
+    assert normalized.employer_match is not None
+    assert normalized.employer_match.name == "138****5678电子"  # folded, then masked
+    assert normalized.summary.startswith("电话 138****5678\n身份证440305********123X")
+    assert "82970元" in normalized.summary
+
+
 def test_anonymous_report_has_no_complainant_and_no_identity() -> None:
     normalized = report(name=None, phone=None, id_no=None)
     assert normalized.complainant is None

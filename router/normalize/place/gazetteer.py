@@ -123,6 +123,10 @@ class Gazetteer:
             found.append(Hit(entry, m.start()))
         return found
 
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where names of the gazetteer stand in ``text`` (roads and neutral phrases too)."""
+        return [m.span() for m in self._pattern.finditer(text)]
+
     def street(self, name: str) -> Entry | None:
         """The street called exactly ``name`` (with or without its suffix), if any."""
         return self._streets.get(name.strip())

@@ -3,7 +3,9 @@
 1. the record's own problem location (citizen_app street, then district name,
    then code; the other channels' district field);
 2. the employer's address;
-3. the location address (citizen_app), the complaint text, the employer name;
+3. the location address (citizen_app), the complaint text, the employer name,
+   each with person names cut out first (:mod:`router.normalize.place.names`:
+   李南山 is no evidence of 南山);
 4. legal_stations: the station's own district.
 
 A rule naming more than one district yields nothing. A place outside Shenzhen
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from router.normalize.place.gazetteer import Gazetteer, resolve
+from router.normalize.place.names import NameCutter
 from schemas.channels import Channel
 from schemas.complaint import Placement, TriageReason
 from schemas.records import CommonFields
@@ -45,6 +48,7 @@ class Placer:
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         self._gaz = gazetteer or Gazetteer()
+        self._names = NameCutter(self._gaz)
 
     def place(
         self, channel: Channel, fields: CommonFields, station_district: str | None = None
@@ -76,9 +80,11 @@ class Placer:
         """Each rule's verdict in order, computed only when the previous yielded nothing."""
         yield self._rule1(channel, fields)
         yield self._address("rule 2: employer address", fields.employer_address)
-        yield self._address("rule 3: location address", fields.location.address)
-        yield self._text("rule 3: complaint text", fields.complaint_text)
-        yield self._text("rule 3: employer name", fields.employer_name)
+        person = fields.person_name
+        location = self._names.cut(fields.location.address, person)
+        yield self._address("rule 3: location address", location)
+        yield self._text("rule 3: complaint text", self._names.cut(fields.complaint_text, person))
+        yield self._text("rule 3: employer name", self._names.cut(fields.employer_name, person))
         yield self._station(channel, station_district)
 
     # --- rules -----------------------------------------------------------------
