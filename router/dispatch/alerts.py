@@ -5,9 +5,10 @@
   all within 7 days of the earliest of them;
 - ``mass_report``: one report with ``people_involved`` >= :data:`MASS_MIN_PEOPLE`.
 
-An alert is open for report times within 7 days of the report that raised it
-(both ways, since reports may arrive late). While open, every further report
-against the same employer joins it (same ``alert_id``, re-published) instead of
+A ``mass_report`` is open for report times in the 7 days after the report that
+raised it; a ``group_dispute`` for those within 7 days of it either way (the
+reports before it made its count, and may arrive late). While open, every
+further report against the same employer joins it (same ``alert_id``, re-published) instead of
 raising another of the same kind; a new ``mass_report`` also takes in the reports
 already seen whose report time falls in the 7 days after its own, so that the
 order in which channels deliver does not change it. A mass report without an employer is an
@@ -125,6 +126,10 @@ class AlertTracker:
         for alert_id in self._store.alerts_of(employer_key, at - _WINDOW_US, at + _WINDOW_US):
             alert = self.alert(alert_id)
             if alert is None:
+                continue
+            if alert.kind is AlertKind.MASS_REPORT and report.reported_at < alert.raised_report_at:
+                # Open for the 7 days AFTER the report that raised it (dispatch.md); a group
+                # dispute's window holds the earlier reports that made its count.
                 continue
             open_kinds.add(alert.kind)
             if all(m.report_key != key for m in alert.members):

@@ -133,6 +133,15 @@ def test_mass_report_takes_in_reports_of_its_window_that_arrived_before_it() -> 
     ]
 
 
+def test_a_report_from_before_a_mass_report_that_arrives_after_it_does_not_join() -> None:
+    """Open for the 7 days after the raising report: an earlier report delivered late stays
+    out, as it would in report-time order (found by the chaos run, seed 8)."""
+    feed = Feed()
+    feed.add(person(1, people=12))
+    assert feed.add(person(2, days=-0.001)) == []
+    assert len(feed.add(person(3, days=0.001))) == 1  # one after it joins
+
+
 def test_mass_report_without_employer_is_its_own_alert() -> None:
     feed = Feed()
     ((first, kind, _, _),) = feed.add(person(1, employer=None, people=15))
