@@ -38,6 +38,7 @@ class Run:
     due_at: datetime | None
     resolved_at: datetime | None = None
     result: ResolveResult | None = None
+    stopped_at: datetime | None = None  # a return ended it unresolved
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,13 @@ class LoopCase:
             "src": [list(s) for s in self.sources],
             "c": {str(name): _clock(c) for name, c in self.clocks.items()},
             "runs": [
-                [to_us(r.started_at), opt_us(r.due_at), opt_us(r.resolved_at), r.result]
+                [
+                    to_us(r.started_at),
+                    opt_us(r.due_at),
+                    opt_us(r.resolved_at),
+                    r.result,
+                    opt_us(r.stopped_at),
+                ]
                 for r in self.runs
             ],
             "h": [[e.action_id, e.action, e.actor, to_us(e.at), e.detail] for e in self.history],
@@ -136,8 +143,14 @@ class LoopCase:
             sources=tuple((ch, ext) for ch, ext in raw["src"]),
             clocks={ClockName(name): _unclock(c) for name, c in raw["c"].items()},
             runs=tuple(
-                Run(from_us(a), opt_from_us(d), opt_from_us(r), res and ResolveResult(res))
-                for a, d, r, res in raw["runs"]
+                Run(
+                    from_us(a),
+                    opt_from_us(d),
+                    opt_from_us(r),
+                    res and ResolveResult(res),
+                    opt_from_us(stop),
+                )
+                for a, d, r, res, stop in raw["runs"]
             ),
             history=tuple(Entry(i, a, who, from_us(at), det) for i, a, who, at, det in raw["h"]),
             raised=frozenset(raw["r"]),
@@ -170,6 +183,7 @@ class LoopCase:
                     started_at=r.started_at,
                     due_at=r.due_at,
                     resolved_at=r.resolved_at,
+                    stopped_at=r.stopped_at,
                     result=r.result,
                 )
                 for r in self.runs

@@ -15,6 +15,7 @@ every count kept as a numerator and a denominator so a ratio is exact:
 - 按时办结率 ``resolve_on_time_rate`` = runs resolved in P by their deadline /
   (runs resolved in P + runs open and overdue at T): an open overdue run counts
   against it whenever it fell due, or late cases would hide by staying open.
+  A run a return ended (the case left the district) counts in neither rate.
 - 满意率 ``satisfaction_rate`` = visits in P answered satisfied or basically
   satisfied / visits in P, ``unreachable`` left out.
 - 重复诉求率 ``repeat_rate`` = cases dispatched in P with two or more reports /
@@ -141,7 +142,8 @@ def compute(
         for entry in case.history:
             if entry.action == "return" and start <= entry.at < at and entry.detail in scopes:
                 scopes[entry.detail].returned += 1
-                scopes[CITY].returned += 1
+                if entry.detail != CITY:
+                    scopes[CITY].returned += 1
     return scopes
 
 
@@ -159,6 +161,8 @@ def _count_case(
     if accept is not None and accept.met_at is not None and start <= accept.met_at < at:
         f.accept_seconds.append(cal.working_seconds(case.dispatched_at, accept.met_at))
     for run in case.runs:
+        if run.stopped_at is not None and run.stopped_at <= at:
+            continue  # ended by a return: the case left; its new district runs its own
         resolved = run.resolved_at is not None and run.resolved_at <= at
         resolved_here = resolved and run.resolved_at is not None and run.resolved_at >= start
         fell_due = run.due_at is not None and start <= run.due_at <= at

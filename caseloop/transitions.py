@@ -177,7 +177,7 @@ def apply_action(
     cal: WorkingCalendar, case: LoopCase, action: CaseAction, now: datetime
 ) -> Transition:
     """``action`` applied to ``case`` (which it must fit: see :func:`refusal`)."""
-    at = _when(case, action.at, now)
+    at = action_time(case, action, now)
     entry = Entry(
         action.action_id,
         action.action.value,
@@ -207,8 +207,16 @@ def apply_action(
         return Transition(_resolve(case, at, action))
     if kind is _A.RETURN:
         clocks = {name: pause(cal, c, at, stop=True) for name, c in case.clocks.items()}
+        runs = case.runs
+        if runs and runs[-1].resolved_at is None:
+            runs = (*runs[:-1], replace(runs[-1], stopped_at=at))
         returned = case.changed(
-            at, status=_S.RETURNED, district=None, clocks=clocks, returned=case.returned + 1
+            at,
+            status=_S.RETURNED,
+            district=None,
+            clocks=clocks,
+            runs=runs,
+            returned=case.returned + 1,
         )
         return Transition(returned, (Signal(SignalKind.RETURNED, at, reason=action.reason),))
     if kind is _A.ASSIGN:
@@ -336,9 +344,11 @@ def _with(
     return clocks
 
 
-def _when(case: LoopCase, at: datetime, now: datetime) -> datetime:
+def action_time(case: LoopCase, action: CaseAction, now: datetime) -> datetime:
+    """When ``action`` counts as done: its ``at``, but never later than ``now`` (when it is
+    applied) nor earlier than the case's last change (a case's history never runs back)."""
     last = case.updated_at or case.dispatched_at
-    return max(min(at, now), last)
+    return max(min(action.at, now), last)
 
 
 def _detail(action: CaseAction) -> str | None:

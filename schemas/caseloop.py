@@ -180,6 +180,9 @@ class ResolveRun(BaseModel):
     started_at: AwareDatetime
     due_at: AwareDatetime | None = Field(description="Its deadline; null while suspended.")
     resolved_at: AwareDatetime | None = Field(description="When this run was resolved.")
+    stopped_at: AwareDatetime | None = Field(
+        default=None, description="When a return ended it unresolved (the case left)."
+    )
     result: ResolveResult | None = None
 
 

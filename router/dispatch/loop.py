@@ -33,7 +33,7 @@ from caseloop.transitions import (
     RefusalKind,
     Signal,
     SignalKind,
-    Transition,
+    action_time,
     apply_action,
     auto_close,
     on_emergency,
@@ -41,22 +41,19 @@ from caseloop.transitions import (
     open_case,
     refusal,
 )
-from core.ids import digest_id
 from core.kafka.topics import TopicCatalog
 from core.times import to_us
 from router.dispatch.engine import DedupeEngine
+from router.dispatch.moves import brief_of, move_output
 from router.dispatch.state.keys import LOOP_PREFIX
 from router.dispatch.state.store import DispatchStore
 from router.processor import Output
 from schemas.caseloop import CASE_SCHEMA, SLA_ALERT_SCHEMA, CaseAction, ClockName, SlaLevel
-from schemas.complaint import Placement, TriageReason
-from schemas.dispatch import DISPATCH_SCHEMA, DispatchEvent, EventType, SourceRef
+from schemas.dispatch import DispatchEvent
 
 log = structlog.get_logger(__name__)
 
 CalendarSource = Callable[[], WorkingDayCalendar]
-# The complaint text kept for the events of a returned or assigned case.
-BRIEF_SUMMARY_CHARS = 2000
 # Cases looked at per punctuation at most (the rest on the next one, a second later).
 PUNCTUATE_BATCH = 500
 
@@ -108,7 +105,7 @@ class CaseLoop:
             sources=tuple((str(s.channel), s.external_id) for s in event.sources),
             at=at,
         )
-        return self._save(case, _brief(event), [], at)
+        return self._save(case, brief_of(event), [], at)
 
     def reported(self, event: DispatchEvent, now: datetime) -> list[Output]:
         """A ``duplicate_report`` or ``case_merged`` event: new sources; maybe a reopening."""
@@ -120,10 +117,13 @@ class CaseLoop:
         outputs: list[Output] = []
         for merged_id in event.merged_case_ids:
             outputs += self._drop(merged_id)
+        case, caught_up = self._catch_up(case, at)
         sources = tuple((str(s.channel), s.external_id) for s in event.sources)
         case = case.changed(at, sources=sources)
         transition = on_new_report(self._calendar(), case, at)
-        return outputs + self._save(transition.case, brief, list(transition.signals), at)
+        return (
+            outputs + caught_up + self._save(transition.case, brief, list(transition.signals), at)
+        )
 
     def escalated(self, case_ids: Iterable[str], now: datetime) -> list[Output]:
         """These cases joined an open risk alert: they are emergencies from now."""
@@ -134,9 +134,11 @@ class CaseLoop:
             if found is None:
                 continue
             case, brief = found
+            case, caught_up = self._catch_up(case, at)
             shortened = on_emergency(self._calendar(), case, at)
             if shortened is not case:
-                outputs += self._save(shortened, brief, [], at)
+                # A level the shorter limit puts in the past is reached now, not back then.
+                outputs += caught_up + self._save(shortened, brief, [], at, floor=at)
         return outputs
 
     def acted(self, action: CaseAction, now: datetime) -> list[Output] | Refusal:
@@ -148,11 +150,19 @@ class CaseLoop:
         case, brief = found
         if case.applied(action.action_id):
             return []
+        # Judged on the case as it stood when the action was done: levels reached and an
+        # auto-close due by then come first.
+        case, caught_up = self._catch_up(case, action_time(case, action, at))
         why = refusal(case, action)
         if why is not None:
-            return why
+            return why  # what the catch-up found is raised by the next punctuation
         transition = apply_action(self._calendar(), case, action, at)
-        outputs = self._moves(transition, brief, action, now)
+        moved = [
+            move_output(self._catalog, self._engine, brief, transition.case, s, action, now)
+            for s in transition.signals
+            if s.kind in (SignalKind.RETURNED, SignalKind.ASSIGNED)
+        ]
+        outputs = caught_up + moved
         return outputs + self._save(transition.case, brief, list(transition.signals), at)
 
     def punctuate(self, now: datetime) -> list[Output]:
@@ -177,6 +187,14 @@ class CaseLoop:
         raw = orjson.loads(value)
         return LoopCase.decode(raw["case"]), raw["brief"]
 
+    def _catch_up(self, case: LoopCase, at: datetime) -> tuple[LoopCase, list[Output]]:
+        """``case`` brought up to ``at``: its auto-close if due, the levels reached by then
+        raised (the alerts to publish with whatever comes next)."""
+        case = auto_close(case, at)
+        reached_now = reached(self._calendar(), case, at)
+        outputs = [self._sla(case, r.clock, r.level, r.at, at) for r in reached_now]
+        return mark_raised(case, [r.key for r in reached_now]), outputs
+
     def _save(
         self,
         case: LoopCase,
@@ -185,8 +203,10 @@ class CaseLoop:
         at: datetime,
         *,
         changed: bool = True,
+        floor: datetime | None = None,
     ) -> list[Output]:
-        """Raise what is due, store the case and its next look, and publish what changed."""
+        """Raise what is due (no level earlier than ``floor``), store the case and its next
+        look, and publish what changed."""
         cal = self._calendar()
         outputs: list[Output] = []
         keys: list[str] = []
@@ -198,7 +218,8 @@ class CaseLoop:
                     outputs.append(self._sla(case, ClockName.RESOLVE, signal.level, signal.at, at))
         for level in reached(cal, case, at):
             keys.append(level.key)
-            outputs.append(self._sla(case, level.clock, level.level, level.at, at))
+            level_at = max(level.at, floor) if floor is not None else level.at
+            outputs.append(self._sla(case, level.clock, level.level, level_at, at))
         case = mark_raised(case, keys)
         self._warn_unknown_years(cal, case, at)
         look = next_look(cal, case)
@@ -256,94 +277,3 @@ class CaseLoop:
             alert.to_json(),
             (("schema", SLA_ALERT_SCHEMA.encode()),),
         )
-
-    # --- a case moving between topics --------------------------------------------------------
-
-    def _moves(
-        self, transition: Transition, brief: dict[str, Any], action: CaseAction, now: datetime
-    ) -> list[Output]:
-        case = transition.case
-        outputs = []
-        for signal in transition.signals:
-            if signal.kind is SignalKind.RETURNED:
-                placement = Placement(
-                    district=None,
-                    routing_reason=f"returned by {action.actor}: {action.reason or 'no reason'}",
-                    triage_reason=TriageReason.RETURNED,
-                )
-                kind = EventType.CASE_RETURNED
-            elif signal.kind is SignalKind.ASSIGNED:
-                placement = Placement(
-                    district=case.district,
-                    routing_reason=f"assigned by the city desk to {case.district}",
-                    triage_reason=None,
-                )
-                kind = EventType.CASE_ASSIGNED
-            else:
-                continue
-            stored = self._engine.move_case(case.case_id, placement)
-            event = _moved_event(brief, case, kind, placement, action, stored, now)
-            topic = (
-                self._catalog.dispatch(placement.district)
-                if placement.district
-                else self._catalog.triage
-            )
-            outputs.append(
-                Output(
-                    topic,
-                    case.case_id.encode(),
-                    event.to_json(),
-                    (
-                        ("schema", DISPATCH_SCHEMA.encode()),
-                        ("channel", str(event.report.channel).encode()),
-                        ("trace_id", brief["trace_id"].encode()),
-                    ),
-                )
-            )
-        return outputs
-
-
-def _brief(event: DispatchEvent) -> dict[str, Any]:
-    """What the events of a returned or assigned case repeat of the case's first event."""
-    fields = event.model_dump(
-        mode="json",
-        include={
-            "category",
-            "report",
-            "complainant",
-            "employer",
-            "location",
-            "people_involved",
-            "summary",
-            "status",
-        },
-    )
-    fields["summary"] = fields["summary"][:BRIEF_SUMMARY_CHARS]
-    fields["trace_id"] = digest_id("trace", event.event_id)
-    return fields
-
-
-def _moved_event(
-    brief: dict[str, Any],
-    case: LoopCase,
-    kind: EventType,
-    placement: Placement,
-    action: CaseAction,
-    sources: list[SourceRef],
-    now: datetime,
-) -> DispatchEvent:
-    fields = {k: v for k, v in brief.items() if k != "trace_id"}
-    return DispatchEvent.model_validate(
-        {
-            **fields,
-            "event_id": "evt-" + digest_id("event", "action", action.action_id),
-            "event_type": kind,
-            "case_id": case.case_id,
-            "district": placement.district,
-            "routing_reason": placement.routing_reason,
-            "triage_reason": placement.triage_reason,
-            "sources": sources,
-            "merged_case_ids": [],
-            "dispatched_at": now,
-        }
-    )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from caseloop.loopclock import LoopClock
 from core.kafka.clients import idempotent_producer
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
@@ -55,14 +56,18 @@ async def states(settings: Settings, topics: TopicCatalog) -> dict[str, CaseStat
     return found
 
 
-def action(case_id: str, actor: str, kind: str, action_id: str, **fields: object) -> bytes:
+def action(
+    settings: Settings, case_id: str, actor: str, kind: str, action_id: str, **fields: object
+) -> bytes:
+    """An action done now, in loop time (as the federations and the API send them)."""
+    at = LoopClock(settings.loop_speed, settings.loop_anchor).now()
     return CaseAction.model_validate(
         {
             "action_id": action_id,
             "case_id": case_id,
             "actor": actor,
             "action": kind,
-            "at": datetime.now(UTC).isoformat(),
+            "at": at.isoformat(),
             **fields,
         }
     ).to_json()
@@ -83,12 +88,14 @@ async def test_a_case_is_opened_moved_refused_and_supervised_exactly_once(
     assert case.status == "dispatched"
     assert {c.state for c in case.clocks.values()} == {"running"}
 
-    accept = action(case.case_id, "nanshan", "accept", "nanshan-1")
+    accept = action(loop_settings, case.case_id, "nanshan", "accept", "nanshan-1")
     await send(loop_settings, topics.actions("nanshan"), case.case_id, accept)
     await send(loop_settings, topics.actions("nanshan"), case.case_id, accept)  # repeated
-    wrong_topic = action(case.case_id, "nanshan", "note", "nanshan-2")
+    wrong_topic = action(loop_settings, case.case_id, "nanshan", "note", "nanshan-2")
     await send(loop_settings, topics.actions("futian"), case.case_id, wrong_topic)
-    too_early = action(case.case_id, "nanshan", "visit", "nanshan-3", satisfaction="satisfied")
+    too_early = action(
+        loop_settings, case.case_id, "nanshan", "visit", "nanshan-3", satisfaction="satisfied"
+    )
     await send(loop_settings, topics.actions("nanshan"), case.case_id, too_early)
 
     async def accepted() -> bool:
