@@ -12,11 +12,16 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
+from caseloop.calendar import WorkingDayCalendar
+from connectors.secrets import SecretResolver
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
+from review.store.sqlite import SqliteCaseStore
 from simulators import SimulatorOptions, Simulators, start_simulators
 from unionhub.admin import AdminService
 from unionhub.admin.statustopic import ConnectorState, ConnectorStatus, StatusPublisher
+from unionhub.configstore import ConfigStore
+from unionhub.daemon.caseloop import CaseLoopServices
 from unionhub.daemon.server import build_app
 
 pytestmark = pytest.mark.integration
@@ -37,10 +42,24 @@ async def sims() -> AsyncIterator[Simulators]:
 @pytest.fixture
 async def client(settings: Settings, topics: TopicCatalog) -> AsyncIterator[TestClient[Any, Any]]:
     """The daemon's HTTP app over a real config store (no connectors run here)."""
-    async with AdminService.open(settings, {"CITIZEN_SECRET": "from-the-env"}) as service:
-        app = build_app(service, CollectorRegistry(), lambda: {"ok": True}, TOKEN)
+    async with (
+        AdminService.open(settings, {"CITIZEN_SECRET": "from-the-env"}) as service,
+        ConfigStore.for_settings(settings) as store,
+    ):
+        loop = CaseLoopServices(
+            settings, store, SecretResolver(), WorkingDayCalendar, store=SqliteCaseStore(None)
+        )
+        app = build_app(
+            service,
+            CollectorRegistry(),
+            lambda: {"ok": True},
+            TOKEN,
+            extra_middlewares=[loop.middleware()],
+            mount=[loop.mount],
+        )
         async with TestClient(TestServer(app)) as test_client:
             yield test_client
+        await loop.close()
 
 
 async def _json(client: TestClient[Any, Any], method: str, path: str, **kw: Any) -> Any:
