@@ -131,18 +131,19 @@ async def run_pipeline(
     keep_output: bool,
     processes: int = 1,
     layout: str = "split",
+    case_loop: bool = True,
 ) -> PipelineRun:
     """Load ``records`` into a fresh namespace, run ``system`` over them, time it.
 
     ``processes`` is the number of ``unionhub router run`` processes, with the
     stages laid out as :func:`unionhub_stages` says (the peer always runs one
-    process per stage).
+    process per stage); ``case_loop`` switches unionhub's closed loop on or off.
     """
     catalog = await fresh_catalog(bootstrap, system[0])
     try:
         await asyncio.to_thread(preload, bootstrap, catalog, records, f"{catalog.namespace}load")
         argvs = unionhub_argv(processes) if system == "unionhub" else quix_argv()
-        env = stage_env(bootstrap, catalog)
+        env = stage_env(bootstrap, catalog) | {"UNIONHUB_CASE_LOOP": str(case_loop).lower()}
         envs = [env] * len(argvs)
         if system == "unionhub":
             envs = [

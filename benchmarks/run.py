@@ -29,6 +29,7 @@ from benchmarks.connector_rates import ConnectorRate, connector_rates
 from benchmarks.data import scenario_records
 from benchmarks.kafka import REPO_ROOT, bench_broker, bench_settings
 from benchmarks.latency import LatencyResult, latency
+from benchmarks.loop_memory import LoopMemory, loop_memory
 from benchmarks.memory import MemoryResult, memory_and_restore
 from benchmarks.pipeline import LAYOUTS, PipelineRun, run_pipeline
 
@@ -57,6 +58,7 @@ class Results:
     memory: MemoryResult | None = None
     connectors: list[str] = field(default_factory=list)
     connector_rates: list[ConnectorRate] = field(default_factory=list)
+    loop_memory: LoopMemory | None = None
 
     def median(self, system: str) -> float:
         """Median records/s of ``system``'s runs."""
@@ -87,6 +89,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=int, default=2000, help="latency: offered records/s")
     parser.add_argument("--seconds", type=int, default=60, help="latency: how long")
     parser.add_argument("--cases", type=int, default=1_000_000, help="memory: cases in state")
+    parser.add_argument(
+        "--loop-cases", type=int, default=50_000, help="case loop: open cases for its memory cost"
+    )
     parser.add_argument("--stations", type=int, default=262, help="legal_stations round")
     parser.add_argument(
         "--incidents", type=int, default=2000, help="connectors: scenario size (faults off)"
@@ -97,7 +102,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--skip",
         action="append",
         default=[],
-        choices=["ceiling", "router", "quix", "latency", "memory", "connectors"],
+        choices=["ceiling", "router", "quix", "loop", "latency", "memory", "connectors"],
     )
     return parser.parse_args(argv)
 
@@ -140,6 +145,22 @@ async def run_all(args: argparse.Namespace, bootstrap: str) -> Results:
                 f"{system} run {n + 1}: {run.per_second:,.0f} records/s ({run.seconds:.1f} s, "
                 f"CPU {run.cpu_seconds:.1f} s)"
             )
+    if "loop" not in args.skip and "router" not in args.skip:
+        results.runs["unionhub-loop-off"] = []
+        for n in range(args.runs):
+            run = await run_pipeline(
+                "unionhub",
+                bootstrap,
+                records,
+                keep_output=False,
+                processes=args.router_processes,
+                layout=args.router_layout,
+                case_loop=False,
+            )
+            results.runs["unionhub-loop-off"].append(run)
+            say(f"unionhub, loop off, run {n + 1}: {run.per_second:,.0f} records/s")
+        results.loop_memory = await asyncio.to_thread(loop_memory, args.loop_cases)
+        say(f"loop memory: {results.loop_memory}")
     if len(outputs) == 2:
         results.comparison = compare(outputs["unionhub"], outputs["quix"])
         say(f"outputs: {results.comparison}")
@@ -204,11 +225,12 @@ def table(results: Results) -> str:
         rows.append((f"ceiling, {client} (1 hop, EOS)", f"{rate:,.0f} records/s", ""))
     for system, runs in results.runs.items():
         each = ", ".join(f"{r.per_second:,.0f}" for r in runs)
-        label = (
-            f"unionhub router, {results.router_processes} process(es), {results.router_layout}"
-            if system == "unionhub"
-            else "Quix Streams peer, 2 processes"
-        )
+        label = {
+            "unionhub": f"unionhub router, {results.router_processes} process(es), "
+            f"{results.router_layout}",
+            "unionhub-loop-off": f"unionhub router, closed loop off, "
+            f"{results.router_processes} process(es)",
+        }.get(system, "Quix Streams peer, 2 processes")
         rows.append(
             (
                 f"{label} (median of {len(runs)})",
@@ -223,6 +245,21 @@ def table(results: Results) -> str:
         share = results.median("unionhub") / results.ceilings["aiokafka"]
         rows.append(
             ("unionhub / ceiling (aiokafka)", f"{share:.0%}", _target(share >= 0.4, ">= 40%"))
+        )
+    if "unionhub" in results.runs and "unionhub-loop-off" in results.runs:
+        ratio = results.median("unionhub") / results.median("unionhub-loop-off")
+        rows.append(
+            ("router, closed loop on / off", f"{ratio:.2f} x", _target(ratio >= 0.9, ">= 0.9"))
+        )
+    if results.loop_memory is not None:
+        lm = results.loop_memory
+        rows.append(
+            (
+                f"closed loop, cost per 1,000 open cases ({lm.cases:,} open)",
+                f"{lm.rss_mb_per_k:+.2f} MB RSS",
+                f"state {lm.store_kb_per_case:.1f} KB per case in the local store, "
+                f"{lm.changelog_kb_per_case:.1f} KB in the changelog (loop on minus off)",
+            )
         )
     if results.comparison is not None:
         c = results.comparison
