@@ -210,8 +210,9 @@ class DedupeEngine:
                 anonymous=bool(report.person_tokens),
             )
         found: list[StoredReport] = []
+        mine = frozenset(report.shingles) if proposed else frozenset()
         for key in proposed:
             stored = self._report(key)
-            if stored is not None and matches_first(report, stored.first):
+            if stored is not None and matches_first(report, stored.first, mine):
                 found.append(stored)
         return found
