@@ -30,7 +30,7 @@ from chaos.plan import make_plan
 from chaos.report import ChaosReport
 from chaos.scan import ScanResult, pii_terms, scan_logs, scan_topics
 from checker import Expectations
-from core.kafka.clients import admin_client
+from core.kafka.clients import admin_client, configure_clients
 from core.kafka.topics import TopicCatalog, ensure_topics
 from core.settings import Settings
 from devtools.broker import LocalBroker, answers
@@ -82,6 +82,7 @@ async def run_chaos(options: ChaosOptions) -> ChaosReport:
         kafka_heap=options.kafka_heap,
         namespace=namespace,
     )
+    configure_clients(settings)
     _clear_previous_run(options.out)
     broker = LocalBroker(settings)
     if broker.running_pid() is None and await answers(settings.kafka_bootstrap):

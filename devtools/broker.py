@@ -17,9 +17,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaClient
-
 from core.errors import KafkaSetupError, KafkaUnavailableError
+from core.kafka.clients import metadata_client
+from core.kafka.security import ClientSecurity
 from core.settings import Settings
 
 _DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "kafka"
@@ -236,8 +236,11 @@ class LocalBroker:
         )
 
 
-async def answers(bootstrap: str, timeout_s: float = 2.0) -> bool:
-    """True when a broker at ``bootstrap`` answers a metadata request."""
+async def answers(
+    bootstrap: str, timeout_s: float = 2.0, *, security: ClientSecurity | None = None
+) -> bool:
+    """True when a broker at ``bootstrap`` answers a metadata request (with ``security``,
+    or the process's)."""
     host, _, port = bootstrap.rpartition(":")
     try:
         # A plain connect first, so a broker that is not there yet logs no aiokafka errors.
@@ -245,7 +248,7 @@ async def answers(bootstrap: str, timeout_s: float = 2.0) -> bool:
     except (OSError, TimeoutError):
         return False
     writer.close()
-    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    client = metadata_client(bootstrap, timeout_s, security=security)
     try:
         await asyncio.wait_for(client.bootstrap(), timeout_s)
     except Exception:  # noqa: BLE001 - any failure means "not answering"

@@ -105,3 +105,23 @@ def _attribute(owner: object, name: str) -> Any:
             f"aiokafka {installed_version()} has no {type(owner).__name__}.{name}, which "
             f"{_ADAPTER} relies on: {_ADAPT}"
         ) from exc
+
+
+async def open_connection(host: str, port: int, **options: Any) -> Any:
+    """One connection to a broker, handshakes done (TLS, ApiVersions, SASL), as aiokafka
+    opens it; raises what the handshake raised, unlike the clients' bootstrap, which
+    only says that it could not bootstrap. The caller closes it (``close()``)."""
+    try:
+        from aiokafka.conn import create_conn
+    except ImportError as exc:
+        raise AiokafkaInternalsError(
+            f"aiokafka {installed_version()} has no aiokafka.conn.create_conn, which "
+            f"{_ADAPTER} relies on: {_ADAPT}"
+        ) from exc
+    return await create_conn(host, port, **options)
+
+
+async def send_admin_request(admin: Any, request: Any) -> Any:
+    """Send an ``aiokafka.protocol`` request the admin client has no method for (CreateAcls)
+    to any broker; the response."""
+    return await _attribute(admin, "_send_request")(request)

@@ -28,7 +28,7 @@ from core.kafka.aiokafka_adapter import (
     transaction_state,
     transaction_state_names,
 )
-from core.kafka.clients import transactional_producer
+from core.kafka.clients import idempotent_producer, transactional_producer
 
 # Nothing listens here: the producers below are created, never started.
 _NO_BROKER = "127.0.0.1:9"
@@ -58,7 +58,7 @@ async def test_transaction_state_follows_the_producer(producer: AIOKafkaProducer
 
 
 async def test_a_producer_without_transactions_has_no_transaction_state() -> None:
-    plain = AIOKafkaProducer(bootstrap_servers=_NO_BROKER, enable_idempotence=False)
+    plain = idempotent_producer(_NO_BROKER, enable_idempotence=False)
     try:
         assert transaction_state(plain) == NO_TRANSACTIONS
         assert fatal_transaction_error(plain) is None
