@@ -152,3 +152,21 @@ def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m devtools.certs DIR HOST...``: a trial CA and the brokers' keystore in DIR."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("directory", type=Path, help="where ca.pem and broker.* go")
+    parser.add_argument("hosts", nargs="+", help="the brokers' host names (localhost is added)")
+    args = parser.parse_args(argv)
+    ca = CertificateAuthority.create(args.directory)
+    broker = ca.issue("broker", hosts=(*args.hosts, "localhost"))
+    print(f"CA {ca.cafile}; brokers' keystore {broker.keystore} (CN=broker)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

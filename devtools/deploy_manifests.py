@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from core.kafka.topics import TopicCatalog
+from devtools.compose_setup import kafka_setup_script
 from schemas.shenzhen import DISTRICTS
 
 STRIMZI_API = "kafka.strimzi.io/v1beta2"
@@ -33,7 +34,7 @@ MIN_INSYNC_REPLICAS = 2
 SERVICE_USER = "unionhub"
 AUDITOR_USER = "unionhub-auditor"
 CITY_DESK_USER = "city-desk"
-DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "deploy" / "k8s"
+DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "deploy"
 # SCRAM over the TLS listener: the principal is User:<name>, as on the local secured cluster
 # (devtools/kafka_cluster.py), which writes these same ACLs. mTLS users work the same way.
 AUTHENTICATION = "scram-sha-512"
@@ -194,11 +195,13 @@ def render_documents(documents: list[dict[str, Any]]) -> str:
 
 
 def generated_files(cluster: str = DEFAULT_CLUSTER) -> dict[str, str]:
-    """File name -> content of every generated manifest (production: no namespace)."""
+    """Path under ``deploy/`` -> content of every generated file (production: no namespace)."""
     catalog = TopicCatalog()
+    users = kafka_users(catalog, cluster)
     return {
-        "topics.yaml": render_documents(kafka_topics(catalog, cluster)),
-        "users.yaml": render_documents(kafka_users(catalog, cluster)),
+        "k8s/topics.yaml": render_documents(kafka_topics(catalog, cluster)),
+        "k8s/users.yaml": render_documents(users),
+        "compose/kafka-setup.sh": kafka_setup_script(users),
     }
 
 
@@ -218,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stale.append(name)
         if not args.check:
             path.write_text(content, encoding="utf-8")
+            if path.suffix == ".sh":
+                path.chmod(0o755)
     verb = "out of date" if args.check else "written"
     for name in stale:
         print(f"{args.out / name}: {verb}")
