@@ -53,8 +53,8 @@ def _acl_commands(bindings: list[AclBinding]) -> list[str]:
     for b in bindings:
         operations[(b.principal, b.resource_type, b.pattern_type, b.resource_name)].add(b.operation)
     grouped: dict[tuple[str, str, str, tuple[str, ...]], list[str]] = defaultdict(list)
-    for (principal, kind, pattern, name), ops in operations.items():
-        grouped[(principal, kind, pattern, tuple(sorted(ops)))].append(name)
+    for (principal, kind, pattern, name), allowed in operations.items():
+        grouped[(principal, kind, pattern, tuple(sorted(allowed)))].append(name)
     commands = []
     for (principal, kind, pattern, ops), names in grouped.items():
         words = ["acls", "--allow-principal", principal]
