@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from core.errors import KafkaSetupError, KafkaUnavailableError
+from core.kafka.aiokafka_adapter import AnyNodeAdminClient
 from core.kafka.diagnosis import access_problem
 from core.kafka.security import ClientSecurity, resolve_security
 from core.logging import masker
@@ -96,7 +97,7 @@ async def admin_client(
     """
     applied = _security(security)
     options = {"request_timeout_ms": int(timeout_s * 1000)}
-    admin = AIOKafkaAdminClient(**_with_security(bootstrap, options, applied))
+    admin = AnyNodeAdminClient(**_with_security(bootstrap, options, applied))
     try:
         await admin.start()
     except Exception as exc:  # aiokafka raises several unrelated types here

@@ -118,3 +118,12 @@ def _internal(owner: object, name: str) -> Any:
     if not hasattr(owner, name):
         pytest.fail(f"aiokafka {installed_version()} has no {type(owner).__name__}.{name}")
     return getattr(owner, name)
+
+
+def test_the_any_node_admin_client_overrides_what_aiokafka_has() -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from core.kafka.aiokafka_adapter import AnyNodeAdminClient
+
+    assert callable(AIOKafkaAdminClient._send_request)
+    assert AnyNodeAdminClient._send_request is not AIOKafkaAdminClient._send_request

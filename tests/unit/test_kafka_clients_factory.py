@@ -31,12 +31,14 @@ from core.kafka.clients import (
 from core.kafka.security import ClientSecurity
 from tests.conftest import REPO_ROOT
 
-KAFKA_MODULES = ("aiokafka", "confluent_kafka", "quixstreams")
+# The adapter's admin client subclass counts as a client too.
+KAFKA_MODULES = ("aiokafka", "confluent_kafka", "quixstreams", "core.kafka.aiokafka_adapter")
 CONSTRUCTORS = frozenset(
     {
         "AIOKafkaProducer",
         "AIOKafkaConsumer",
         "AIOKafkaAdminClient",
+        "AnyNodeAdminClient",
         "AIOKafkaClient",
         "AIOKafkaConnection",
         "create_conn",
@@ -67,7 +69,7 @@ def _kafka_names(tree: ast.AST) -> tuple[dict[str, str], set[str]]:
     modules: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module.split(".")[0] in KAFKA_MODULES:
+            if node.module.split(".")[0] in KAFKA_MODULES or node.module in KAFKA_MODULES:
                 for alias in node.names:
                     names[alias.asname or alias.name] = alias.name
         elif isinstance(node, ast.Import):
@@ -116,7 +118,7 @@ def test_the_scan_sees_every_way_of_constructing_a_client(tmp_path: Path) -> Non
     assert {name for _, name in constructions(FACTORY)} >= {
         "AIOKafkaProducer",
         "AIOKafkaConsumer",
-        "AIOKafkaAdminClient",
+        "AnyNodeAdminClient",
         "AIOKafkaClient",
         "Producer",
         "Consumer",
@@ -152,7 +154,7 @@ class Recorder:
 
 @pytest.fixture
 def sasl_installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "AIOKafkaClient"):
+    for name in ("AIOKafkaProducer", "AIOKafkaConsumer", "AnyNodeAdminClient", "AIOKafkaClient"):
         monkeypatch.setattr(clients, name, Recorder)
     previous = client_security()
     install_security(SASL)
