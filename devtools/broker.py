@@ -266,7 +266,9 @@ class LocalBroker:
 
     async def up(self, timeout_s: float = 60.0) -> bool:
         """Start the broker unless it runs; True when this call started it."""
-        if self.running_pid() is not None and await answers(self.bootstrap, security=PLAINTEXT):
+        if self.running_pid() is not None:
+            # Running already (maybe slow to answer on a busy machine): wait, don't restart.
+            await wait_answering(self.node, self.bootstrap, PLAINTEXT, timeout_s)
             return False
         java()
         await asyncio.to_thread(fetch_jars, self._settings)
