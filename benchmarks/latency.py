@@ -7,7 +7,10 @@ ms, as an intake writer commits a page); a read_committed consumer of every
 dispatch topic notes when each report's event becomes readable. A record's
 latency runs from the moment its transaction began (before the connector's
 own commit) to that moment. Versions the router drops (a repeat of a
-version seen) have no event and are not counted.
+version seen) have no event and are not counted. The moment each record's
+normalised report becomes readable (stage 1 committed) is noted too, so the
+fixed cost and the queueing of each stage read apart: ``stage1_*`` runs from
+the write to the normalised report, ``stage2_*`` from there to the event.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ class LatencyResult:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    stage1_p50_ms: float = 0.0
+    stage1_p99_ms: float = 0.0
+    stage2_p50_ms: float = 0.0
+    stage2_p99_ms: float = 0.0
 
 
 async def latency(
@@ -60,6 +67,7 @@ async def latency(
     records = records[: rate * seconds]
     sent_at: dict[tuple[str, str, str], float] = {}
     seen_at: dict[tuple[str, str, str], float] = {}
+    normalized_at: dict[tuple[str, str, str], float] = {}
     refs = [record.ref for record in records]
     env = stage_env(bootstrap, catalog)
     children = [
@@ -72,7 +80,7 @@ async def latency(
             zip(unionhub_argv(processes), unionhub_stages(processes, layout), strict=True)
         )
     ]
-    reader = asyncio.create_task(_read_events(bootstrap, catalog, seen_at))
+    reader = asyncio.create_task(_read_events(bootstrap, catalog, seen_at, normalized_at))
     try:
         producer = transactional_producer(bootstrap, f"{catalog.namespace}latency-writer")
         await producer.start()
@@ -110,6 +118,9 @@ async def latency(
     if not latencies:
         raise RuntimeError("no dispatch event was seen")
     quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    both = [r for r in sent_at if r in seen_at and r in normalized_at and r != refs[0]]
+    stage1 = [(normalized_at[r] - sent_at[r]) * 1000 for r in both]
+    stage2 = [(seen_at[r] - normalized_at[r]) * 1000 for r in both]
     return LatencyResult(
         offered_per_s=rate,
         seconds=seconds,
@@ -118,7 +129,17 @@ async def latency(
         p50_ms=statistics.median(latencies),
         p99_ms=quantiles[98],
         max_ms=latencies[-1],
+        stage1_p50_ms=_quantile(stage1, 50),
+        stage1_p99_ms=_quantile(stage1, 99),
+        stage2_p50_ms=_quantile(stage2, 50),
+        stage2_p99_ms=_quantile(stage2, 99),
     )
+
+
+def _quantile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 async def _write(
@@ -142,10 +163,15 @@ async def _write(
 
 
 async def _read_events(
-    bootstrap: str, catalog: TopicCatalog, seen_at: dict[tuple[str, str, str], float]
+    bootstrap: str,
+    catalog: TopicCatalog,
+    seen_at: dict[tuple[str, str, str], float],
+    normalized_at: dict[tuple[str, str, str], float],
 ) -> None:
     async with admin_client(bootstrap) as admin:
-        described = await admin.describe_topics(catalog.dispatch_topics())
+        described = await admin.describe_topics(
+            [*catalog.dispatch_topics(), catalog.router_normalized]
+        )
     tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     consumer = committed_consumer(bootstrap, group_id=None)
     await consumer.start()
@@ -155,9 +181,16 @@ async def _read_events(
         while True:
             batches = await consumer.getmany(timeout_ms=100, max_records=5000)
             now = time.perf_counter()
-            for messages in batches.values():
+            for tp, messages in batches.items():
+                normalized = tp.topic == catalog.router_normalized
                 for m in messages:
-                    report = orjson.loads(m.value)["report"]
+                    body = orjson.loads(m.value)
+                    if normalized:
+                        if "external_id" in body:  # a report, not a case action
+                            ref = (body["channel"], body["external_id"], body["version"])
+                            normalized_at.setdefault(ref, now)
+                        continue
+                    report = body["report"]
                     ref = (report["channel"], report["external_id"], report["version"])
                     seen_at.setdefault(ref, now)
     finally:
