@@ -25,7 +25,15 @@ from aiokafka import TopicPartition
 
 from benchmarks.data import RawRecord
 from benchmarks.kafka import delete_namespace, fresh_catalog
-from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv, unionhub_stages
+from benchmarks.pipeline import (
+    quix_argv,
+    spawn,
+    stage_env,
+    stop,
+    unionhub_argv,
+    unionhub_stages,
+)
+from benchmarks.quix_peer import PEER_COMMIT_ENV
 from core.kafka.clients import admin_client, committed_consumer, transactional_producer
 from core.kafka.topics import TopicCatalog
 
@@ -57,11 +65,13 @@ async def latency(
     *,
     processes: int = 1,
     layout: str = "split",
+    peer_commit_s: float | None = None,
 ) -> LatencyResult:
     """Offer ``rate`` records/s for ``seconds`` to a running router; latency percentiles.
 
     The router runs as ``processes`` processes laid out as in the throughput
-    run (:func:`benchmarks.pipeline.unionhub_stages`).
+    run (:func:`benchmarks.pipeline.unionhub_stages`); with ``peer_commit_s``
+    the Quix Streams peer runs instead, committing every that many seconds.
     """
     catalog = await fresh_catalog(bootstrap, "l")
     records = records[: rate * seconds]
@@ -70,15 +80,18 @@ async def latency(
     normalized_at: dict[tuple[str, str, str], float] = {}
     refs = [record.ref for record in records]
     env = stage_env(bootstrap, catalog)
+    if peer_commit_s is None:
+        plan = [
+            (argv, {**env, "UNIONHUB_ROUTER_STAGES": stages})
+            for argv, stages in zip(
+                unionhub_argv(processes), unionhub_stages(processes, layout), strict=True
+            )
+        ]
+    else:
+        plan = [(argv, {**env, PEER_COMMIT_ENV: str(peer_commit_s)}) for argv in quix_argv()]
     children = [
-        spawn(
-            argv,
-            {**env, "UNIONHUB_ROUTER_STAGES": stages},
-            f"{catalog.namespace}latency-{n}",
-        )
-        for n, (argv, stages) in enumerate(
-            zip(unionhub_argv(processes), unionhub_stages(processes, layout), strict=True)
-        )
+        spawn(argv, child_env, f"{catalog.namespace}latency-{n}")
+        for n, (argv, child_env) in enumerate(plan)
     ]
     reader = asyncio.create_task(_read_events(bootstrap, catalog, seen_at, normalized_at))
     try:

@@ -47,6 +47,7 @@ class PipelineRun:
     seconds: float
     output: DispatchOutput | None
     cpu_seconds: float = 0.0  # user + system CPU of the stage processes, start-up included
+    peak_rss_mb: float = 0.0  # the largest stage process's peak resident memory
 
     @property
     def per_second(self) -> float:
@@ -177,13 +178,14 @@ async def run_pipeline(
                     return await progress.group_done(dispatch_group, normalized_ends)
 
                 last = await poll_until(dispatched, timeout_s=WAIT_S, every_s=0.05)
+                peak_mb = max(_peak_rss_mb(child.pid) for child in children)
             finally:
                 await asyncio.to_thread(stop, children)
             cpu = _children_cpu() - cpu_before
         output = None
         if keep_output:
             output = DispatchOutput.of(await read_to_end(bootstrap, *catalog.dispatch_topics()))
-        return PipelineRun(system, len(records), last - first, output, cpu)
+        return PipelineRun(system, len(records), last - first, output, cpu, peak_mb)
     finally:
         await delete_namespace(bootstrap, catalog)
         for state in (REPO_ROOT / ".cache" / "bench-state").glob(f"quix-{catalog.namespace}*"):
@@ -202,6 +204,15 @@ def _children_cpu() -> float:
     """
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """A live process's peak resident memory (VmHWM), in MB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _check_alive(processes: Sequence[subprocess.Popen[bytes]]) -> None:

@@ -48,13 +48,19 @@ def _input(value: bytes, key: bytes | None, timestamp: int, headers: Any) -> Inp
     )
 
 
-def build_app(settings: Settings, stage: str) -> Application:
+# The peer's commit interval (Quix's default 5 s: a throughput setting; Kafka Streams' EOS
+# default is 0.1 s), set by the latency benchmark in the peer's environment.
+PEER_COMMIT_ENV = "BENCH_QUIX_COMMIT_INTERVAL_S"
+
+
+def build_app(settings: Settings, stage: str, commit_interval_s: float = 5.0) -> Application:
     """The Quix application of ``stage`` (``normalize`` or ``dispatch``), ready to run."""
     catalog = TopicCatalog(settings.namespace)
     app = quix_application(
         settings.kafka_bootstrap,
         consumer_group=f"{settings.namespace}quix-{stage}",
         processing_guarantee="exactly-once",
+        commit_interval=commit_interval_s,
         auto_offset_reset="earliest",
         state_dir=str(settings.state_dir / f"quix-{settings.namespace}{stage}"),
         auto_create_topics=True,
@@ -119,7 +125,8 @@ def main(argv: list[str]) -> int:
     settings = Settings()
     configure_logging(settings)
     configure_clients(settings, os.environ)
-    build_app(settings, argv[0]).run()
+    commit_s = float(os.environ.get(PEER_COMMIT_ENV, "5.0"))  # read at the top, passed down
+    build_app(settings, argv[0], commit_s).run()
     return 0
 
 
