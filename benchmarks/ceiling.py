@@ -7,12 +7,19 @@ router does (one record batch per partition, ``router.runtime.batches``).
 One hop (raw topics -> one output topic); the router makes two (raw ->
 normalized -> dispatch). Done with aiokafka (the router's client) and with
 confluent-kafka (librdkafka) for comparison.
+
+Two more, to compare like with like: ``aiokafka-per-partition`` is the hop in
+the layout the router must use with aiokafka (no KIP-447 group metadata: one
+transactional producer, and one transaction, per input partition), and
+``aiokafka-two-hop`` the router's two hops in that layout, both running at once
+(raw -> normalized, then normalized's one partition -> a dispatch topic).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from aiokafka import TopicPartition
 
@@ -39,6 +46,22 @@ async def ceiling(client: str, bootstrap: str, records: list[RawRecord]) -> floa
         await asyncio.to_thread(preload, bootstrap, catalog, records, f"{catalog.namespace}load")
         if client == "aiokafka":
             seconds = await _aiokafka_hop(bootstrap, catalog, len(records))
+        elif client == "aiokafka-per-partition":
+            seconds = await _per_partition_hop(
+                bootstrap, catalog, catalog.raw_topics(), catalog.router_normalized, len(records)
+            )
+        elif client == "aiokafka-two-hop":
+            first, second = await asyncio.gather(
+                _per_partition_hop(
+                    bootstrap, catalog, catalog.raw_topics(), catalog.router_normalized,
+                    len(records),
+                ),
+                _per_partition_hop(
+                    bootstrap, catalog, [catalog.router_normalized], catalog.triage, len(records),
+                    hop="second",
+                ),
+            )  # fmt: skip
+            seconds = max(first, second)
         else:
             seconds = await asyncio.to_thread(_confluent_hop, bootstrap, catalog, len(records))
         return len(records) / seconds
@@ -87,6 +110,63 @@ async def _aiokafka_hop(bootstrap: str, catalog: TopicCatalog, count: int) -> fl
         return time.perf_counter() - (first or 0.0)
     finally:
         await producer.stop()
+        await consumer.stop()
+
+
+async def _per_partition_hop(
+    bootstrap: str,
+    catalog: TopicCatalog,
+    inputs: list[str],
+    output: str,
+    count: int,
+    hop: str = "first",
+) -> float:
+    """The router's layout: each input partition's batch in a transaction of its own producer.
+
+    Seconds from the first record consumed to the ``count``-th written.
+    """
+    group = f"{catalog.namespace}ceiling-{hop}"
+    consumer = committed_consumer(
+        bootstrap,
+        *inputs,
+        group_id=group,
+        max_poll_records=BATCH,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
+    )
+    producers: dict[TopicPartition, Any] = {}
+    await consumer.start()
+    started: float | None = None
+    try:
+        done = 0
+
+        async def transact(tp: TopicPartition, messages: list[Any]) -> int:
+            producer = producers.get(tp)
+            if producer is None:
+                producer = transactional_producer(
+                    bootstrap,
+                    f"{group}.{tp.topic}.{tp.partition}",
+                    max_batch_size=BATCH_BYTES,
+                )
+                await producer.start()
+                producers[tp] = producer
+            async with producer.transaction():
+                sent = await write_batches(
+                    producer, [OutRecord(output, m.key, m.value, m.headers) for m in messages]
+                )
+                await producer.send_offsets_to_transaction({tp: messages[-1].offset + 1}, group)
+            return len(sent)
+
+        while done < count:
+            batches = await consumer.getmany(timeout_ms=200, max_records=BATCH)
+            if not batches:
+                continue
+            if started is None:
+                started = time.perf_counter()
+            written = await asyncio.gather(*(transact(tp, m) for tp, m in batches.items()))
+            done += sum(written)
+        return time.perf_counter() - (started or 0.0)
+    finally:
+        await asyncio.gather(*(p.stop() for p in producers.values()))
         await consumer.stop()
 
 

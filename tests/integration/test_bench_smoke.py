@@ -38,7 +38,9 @@ def test_scenario_records_cover_every_channel_with_distinct_versions(
     assert len({r.ref for r in records}) == 300
 
 
-@pytest.mark.parametrize("client", ["aiokafka", "confluent-kafka"])
+@pytest.mark.parametrize(
+    "client", ["aiokafka", "confluent-kafka", "aiokafka-per-partition", "aiokafka-two-hop"]
+)
 async def test_ceiling_moves_every_record(
     kafka_bootstrap: str, records: list[RawRecord], client: str
 ) -> None:
