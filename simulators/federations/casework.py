@@ -11,6 +11,12 @@ case moved on since the step was decided (a new report reopened it, it closed
 on its own, it merged), the refusal was expected and the work goes on from the
 new state; if not, the refusal is logged as unexpected and the case left alone.
 
+A waiting worker also looks at its case again every 4 hours of loop time (at
+least 5 s of wall time apart): some changes come with no dispatch event (a case
+that joined a risk alert became an emergency, with shorter limits), and a case
+with nothing to do for now (never to be accepted, left to close on its own) is
+kept in view until it closes or leaves.
+
 The API's case store follows ``cases.state`` a moment behind the dispatch
 topics, so a worker told of an event first waits (:class:`Expect`) until the
 case's state shows what the event did: its placement (a case assigned here, or
@@ -30,8 +36,8 @@ from pydantic import ValidationError
 
 from caseloop.clocks import WorkingCalendar
 from caseloop.loopclock import LoopClock
-from schemas.caseloop import CaseState
-from simulators.federations.client import NO_ANSWER, CaseClient
+from schemas.caseloop import CaseState, CaseStatus
+from simulators.federations.client import NO_ANSWER, CaseCalls
 from simulators.federations.ledger import Ledger, LedgerEntry, Outcome
 from simulators.federations.mix import MIX, Mix
 from simulators.federations.policy import Step, next_step
@@ -46,6 +52,16 @@ PENDING_RETRY_S = 1.0
 CATCH_UP_PATIENCE_S = 60.0
 # How long a refused action waits for the API to show that the case moved on.
 MOVED_ON_PATIENCE_S = 3.0
+# A case waiting for its next step is looked at again every 4 hours of loop time (so a
+# change no dispatch event announces, an emergency that shortened its clocks, is seen), but
+# never more often than every 5 s of wall time.
+RELOOK_LOOP_S = 4 * 3600.0
+RELOOK_MIN_WALL_S = 5.0
+
+
+def relook_interval(speed: float) -> float:
+    """Wall seconds between fresh looks at a waiting case, at loop speed ``speed``."""
+    return max(RELOOK_LOOP_S / speed, RELOOK_MIN_WALL_S)
 
 
 @dataclass(frozen=True)
@@ -86,11 +102,12 @@ class Desk:
 
     actor: str
     seed: int
-    client: CaseClient
+    client: CaseCalls
     ledger: Ledger
     clock: LoopClock
     calendar: WorkingCalendar
     seats: asyncio.Semaphore  # calls in flight at once: the federation's staff
+    relook_s: float = RELOOK_MIN_WALL_S  # wall seconds between fresh looks at a waiting case
     mix: Mix = MIX
     seen: dict[str, CaseState] = field(default_factory=dict)  # last state of each case
 
@@ -101,18 +118,27 @@ async def work_case(desk: Desk, case_id: str, news: News) -> None:
     done: set[str] = set()
     while state is not None:
         step = next_step(desk.seed, desk.actor, state, desk.calendar, desk.mix)
-        if step is None:
+        if step is None and not _open_here(desk.actor, state):
+            log.debug("federation_case_done", actor=desk.actor, case_id=case_id)
             return
-        if step.action_id in done:
+        if step is not None and step.action_id in done:
             # The API confirmed this very step, yet the state still asks for it: stop, loudly.
             log.error("federation_step_repeats", actor=desk.actor, action_id=step.action_id)
             return
-        if await _until(desk.clock, step.at, news.flag):
+        # With no step (never accepted, left to close on its own) it only waits for news or
+        # for the time of a fresh look: the case may change with no event (an emergency).
+        if await _look_again_first(desk, step.at if step else None, news) or step is None:
             state = await fetch(desk, case_id, news.take())
             continue
         state = await act(desk, step, state)
         if state is not None and any(e.action_id == step.action_id for e in state.history):
             done.add(step.action_id)
+    log.debug("federation_case_left", actor=desk.actor, case_id=case_id)
+
+
+def _open_here(actor: str, state: CaseState) -> bool:
+    """Whether the case is still the district's and open (the desk keeps no case it assigned)."""
+    return state.district == actor and state.status is not CaseStatus.CLOSED
 
 
 async def fetch(
@@ -190,19 +216,22 @@ async def _moved_on(desk: Desk, known: CaseState) -> CaseState | None:
         await asyncio.sleep(FIRST_RETRY_S)  # the API's store catching up with the router
 
 
-async def _until(clock: LoopClock, at: datetime, news: asyncio.Event) -> bool:
-    """Sleep until loop time ``at``; True if news of the case came first."""
-    if news.is_set():
-        news.clear()
+async def _look_again_first(desk: Desk, at: datetime | None, news: News) -> bool:
+    """Sleep until loop time ``at`` (None: no step waiting); True if the case should be looked
+    at again first: news came, or ``desk.relook_s`` passed before ``at``."""
+    if news.flag.is_set():
         return True
-    delay = (clock.wall(at) - datetime.now(UTC)).total_seconds()
-    if delay <= 0:
-        return False
+    timeout, due = desk.relook_s, False
+    if at is not None:
+        due_in = (desk.clock.wall(at) - datetime.now(UTC)).total_seconds()
+        if due_in <= 0:
+            return False
+        if due_in <= timeout:
+            timeout, due = due_in, True
     try:
-        await asyncio.wait_for(news.wait(), timeout=delay)
+        await asyncio.wait_for(news.flag.wait(), timeout=timeout)
     except TimeoutError:
-        return False
-    news.clear()
+        return not due
     return True
 
 

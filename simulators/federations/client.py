@@ -8,13 +8,29 @@ an HTTP status.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import orjson
 
 NO_ANSWER = 0
 REQUEST_TIMEOUT_S = 20.0  # above the API's own wait for an action to settle (5 s)
+
+
+class CaseCalls(Protocol):
+    """The three calls a federation makes (a :class:`CaseClient`, or a test's stand-in)."""
+
+    async def case(self, case_id: str) -> tuple[int, Any]:
+        """One case's state."""
+        ...
+
+    async def cases(self, status: str, page: int, per_page: int = 200) -> tuple[int, Any]:
+        """One page of the actor's cases in ``status``."""
+        ...
+
+    async def act(self, case_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """Send one action."""
+        ...
 
 
 class CaseClient:

@@ -24,7 +24,7 @@ from caseloop.clocks import WorkingCalendar
 from caseloop.loopclock import LoopClock
 from core.kafka.topics import TopicCatalog
 from schemas.caseloop import CITY_DESK, CaseState, is_actor
-from simulators.federations.casework import Desk
+from simulators.federations.casework import Desk, relook_interval
 from simulators.federations.client import CaseClient
 from simulators.federations.federation import Federation
 from simulators.federations.ledger import Ledger, LedgerEntry
@@ -115,6 +115,7 @@ async def run_federations(options: FederationOptions) -> AsyncIterator[Federatio
                 clock=clock,
                 calendar=calendar,
                 seats=asyncio.Semaphore(STAFF_PER_FEDERATION),
+                relook_s=relook_interval(options.speed),
                 mix=options.mix,
             )
             topic = catalog.triage if actor == CITY_DESK else catalog.dispatch(actor)
