@@ -110,10 +110,19 @@ class Desk:
     relook_s: float = RELOOK_MIN_WALL_S  # wall seconds between fresh looks at a waiting case
     mix: Mix = MIX
     seen: dict[str, CaseState] = field(default_factory=dict)  # last state of each case
+    doing: dict[str, str] = field(default_factory=dict)  # what each worker is at (for a look)
 
 
 async def work_case(desk: Desk, case_id: str, news: News) -> None:
     """Act on ``case_id`` until there is nothing left for ``desk.actor`` to do with it."""
+    try:
+        await _work(desk, case_id, news)
+    finally:
+        desk.doing.pop(case_id, None)
+
+
+async def _work(desk: Desk, case_id: str, news: News) -> None:
+    desk.doing[case_id] = "looking"
     state = await fetch(desk, case_id, news.take())
     done: set[str] = set()
     while state is not None:
@@ -125,11 +134,18 @@ async def work_case(desk: Desk, case_id: str, news: News) -> None:
             # The API confirmed this very step, yet the state still asks for it: stop, loudly.
             log.error("federation_step_repeats", actor=desk.actor, action_id=step.action_id)
             return
+        desk.doing[case_id] = (
+            f"{state.status} until {step.action} at {step.at}"
+            if step
+            else (f"{state.status}, nothing to do")
+        )
         # With no step (never accepted, left to close on its own) it only waits for news or
         # for the time of a fresh look: the case may change with no event (an emergency).
         if await _look_again_first(desk, step.at if step else None, news) or step is None:
+            desk.doing[case_id] = "looking"
             state = await fetch(desk, case_id, news.take())
             continue
+        desk.doing[case_id] = f"sending {step.action_id}"
         state = await act(desk, step, state)
         if state is not None and any(e.action_id == step.action_id for e in state.history):
             done.add(step.action_id)
@@ -157,8 +173,11 @@ async def fetch(
         if status == 200:
             state = _keep(desk, body)
             if state is None or expect is None or expect.met_by(state) or late:
+                if late and expect is not None and state is not None and not expect.met_by(state):
+                    log.debug("federation_event_not_shown", actor=desk.actor, case_id=case_id)
                 return state
         elif status == 400 or (status in (403, 404) and (late or expect is None)):
+            log.debug("federation_case_not_shown", actor=desk.actor, case_id=case_id, status=status)
             desk.seen.pop(case_id, None)
             return None
         await asyncio.sleep(delay)  # the simulator waits for the daemon: nothing to await

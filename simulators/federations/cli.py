@@ -1,9 +1,10 @@
 """``unionhub simulate federations``: the simulated federations against a running daemon.
 
 Prints a line per action applied or refused and, every ``--summary-every``
-seconds, the loop time and how many cases stand where; runs until Ctrl-C /
-SIGTERM. The loop clock is the daemon's: ``UNIONHUB_LOOP_SPEED`` and
-``UNIONHUB_LOOP_ANCHOR`` must be the same in both processes.
+seconds, the loop time and how many cases stand where; on SIGUSR1, what every
+case worker is at; runs until Ctrl-C / SIGTERM. The loop clock is the daemon's:
+``UNIONHUB_LOOP_SPEED`` and ``UNIONHUB_LOOP_ANCHOR`` must be the same in both
+processes.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ async def _serve(settings: Settings, args: argparse.Namespace, tokens: dict[str,
         echo=_echo,
     )
     async with run_federations(options) as feds:
+        loop.add_signal_handler(signal.SIGUSR1, lambda: print(doing(feds), flush=True))
         print(
             f"federations of {', '.join(sorted(tokens))} acting on {args.daemon} "
             f"(seed {args.seed}, loop speed {settings.loop_speed:g}); ready",
@@ -89,6 +91,16 @@ async def _serve(settings: Settings, args: argparse.Namespace, tokens: dict[str,
             except TimeoutError:
                 print(summary(feds, calendar), flush=True)
     print("federations stopped", flush=True)
+
+
+def doing(feds: Federations) -> str:
+    """What every worker is at, a line each (``kill -USR1`` the process to see it)."""
+    lines = [
+        f"{f.desk.actor:<9} {case_id} {what}"
+        for f in feds.federations
+        for case_id, what in sorted(f.desk.doing.items())
+    ]
+    return "\n".join([f"{len(lines)} cases in hand:", *lines])
 
 
 def loop_label(at: datetime) -> str:

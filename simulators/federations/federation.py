@@ -131,6 +131,12 @@ class Federation:
         if event.district != here:
             return  # a merge told to a merged case's topic: the survivor lives elsewhere
         sources = frozenset((str(s.channel), s.external_id) for s in event.sources)
+        log.debug(
+            "federation_event",
+            actor=self.desk.actor,
+            case_id=event.case_id,
+            event_type=str(event.event_type),
+        )
         self.hold(event.case_id, Expect(event.district, sources))
 
     async def _adopt(self) -> None:
@@ -146,6 +152,9 @@ class Federation:
                     continue
                 for case in body["cases"]:
                     if self.desk.actor != CITY_DESK or case.get("district") is None:
+                        log.debug(
+                            "federation_adopted", actor=self.desk.actor, case_id=case["case_id"]
+                        )
                         self.hold(case["case_id"])
                 if page * PER_PAGE >= body["total"]:
                     break
