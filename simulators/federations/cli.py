@@ -17,7 +17,6 @@ from pathlib import Path
 
 from caseloop.calendar import CST, WorkingDayCalendar
 from core.settings import Settings
-from router.calendars import CalendarFeed
 from schemas.caseloop import CaseStatus
 from simulators.federations.ledger import LedgerEntry, Outcome
 from simulators.federations.runner import (
@@ -62,9 +61,9 @@ async def _serve(settings: Settings, args: argparse.Namespace, tokens: dict[str,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    feed = CalendarFeed(settings)
-    await feed.refresh()
-    calendar = feed.current()
+    # The shipped calendar: the federations only choose when to act by it; the daemon applies
+    # the rules with the calendar in force (the simulators import nothing of the router).
+    calendar = WorkingDayCalendar()
     options = FederationOptions(
         seed=args.seed,
         daemon_url=args.daemon,
