@@ -107,11 +107,12 @@ echo "   ${ACTORS}"
 # its cluster id), then reused (see the header). Chosen here, just before the daemon starts,
 # so that a new loop starts on Monday 00:00 CST.
 LOOP_CLOCK="${DEMO_DIR}/loop-clock-${UNIONHUB_KAFKA_BOOTSTRAP##*:}.env"
-read -r CLUSTER_ID CASE_STORE < <("$PY" -c 'import asyncio
-from core.kafka.clients import admin_client
+read -r CLUSTER_ID CASE_STORE < <("$PY" -c 'import asyncio, os
+from core.kafka.clients import admin_client, configure_clients
 from core.settings import Settings
 from unionhub.daemon.caseloop import case_store_path
 async def main(settings):
+    configure_clients(settings, os.environ)
     async with admin_client(settings.kafka_bootstrap) as admin:
         print((await admin.describe_cluster())["cluster_id"], case_store_path(settings))
 asyncio.run(main(Settings()))')

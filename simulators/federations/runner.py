@@ -98,7 +98,8 @@ class Federations:
 
 @asynccontextmanager
 async def run_federations(options: FederationOptions) -> AsyncIterator[Federations]:
-    """Run a federation per actor of ``options.tokens`` until the block exits."""
+    """Run a federation per actor of ``options.tokens`` until the block exits (the process has
+    configured its Kafka clients, ``core.kafka.clients.configure_clients``, as every one does)."""
     clock = LoopClock(options.speed, options.anchor)
     calendar = options.calendar or WorkingDayCalendar()
     catalog = TopicCatalog(options.namespace)
