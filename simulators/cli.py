@@ -10,10 +10,11 @@ from pathlib import Path
 from core.settings import Settings
 from simulators import SimulatorOptions, start_simulators
 from simulators.export import write_configs, write_expectations
+from simulators.federations import cli as federations_cli
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``simulate`` command."""
+    """Add the ``simulate`` command, and ``simulate federations`` (the district federations)."""
     parser = subparsers.add_parser(
         "simulate",
         help="run the channel simulators (all five channels on one port) until interrupted",
@@ -36,6 +37,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--live-fraction", type=float, default=0.3, help="share of incidents released live"
     )
     parser.set_defaults(handler=_simulate)
+    # Optional: `simulate` alone serves the channels; `simulate federations ...` runs the
+    # simulated federations (its options come after the word `federations`).
+    more = parser.add_subparsers(dest="simulated", metavar="{federations}")
+    federations_cli.register(more)
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> int:
