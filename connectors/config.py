@@ -42,6 +42,13 @@ class ConnectorConfig(BaseModel):
 
 class _HttpConfig(ConnectorConfig):
     base_url: str = Field(description="Root URL of the upstream API (may carry a path prefix).")
+    max_requests_per_s: float = Field(
+        default=50,
+        gt=0,
+        le=10_000,
+        description="Requests a second to this upstream, listing and replies together "
+        "(the project's setting: one budget per upstream).",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -59,6 +66,11 @@ class CitizenAppConfig(_HttpConfig):
     client_secret: SecretStr
     page_size: int = Field(default=100, ge=1, le=200)
     poll_interval_s: float = Field(default=5, gt=0)
+    replies: bool = Field(
+        default=False,
+        description="These credentials may also reply to the upstream (caseloop.md "
+        "'Telling the channel'); without it no reply sink can use this connector.",
+    )
 
 
 class PetitionWindowConfig(_HttpConfig):
@@ -82,6 +94,11 @@ class Hotline12351Config(_HttpConfig):
     poll_interval_s: float = Field(default=10, gt=0)
     lookback_s: int = Field(default=900, ge=0)
     backfill_s: int = Field(default=30 * 86400, gt=0)
+    replies: bool = Field(
+        default=False,
+        description="These credentials may also reply to the upstream (caseloop.md "
+        "'Telling the channel'); without it no reply sink can use this connector.",
+    )
 
 
 class ProvincialPetitionConfig(_HttpConfig):
