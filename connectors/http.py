@@ -61,7 +61,7 @@ class HttpPollingSource(PollingSource):
         self.client = UpstreamClient(
             str(config.channel),
             timeout_s=context.http_timeout_s,
-            budget=_budget_of(config),
+            budget=budget_of(config),
             connection_limit=self.connection_limit(),
         )
 
@@ -178,7 +178,7 @@ class HttpPollingSource(PollingSource):
         )
 
 
-def _budget_of(config: ConnectorConfig) -> RateBudget | None:
+def budget_of(config: ConnectorConfig) -> RateBudget | None:
     """The shared budget of ``config``'s upstream, for configs that set a request rate."""
     rate = getattr(config, "max_requests_per_s", None)
     base_url = getattr(config, "base_url", None)
