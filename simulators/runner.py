@@ -207,6 +207,12 @@ class Simulators:
         answers = self._state.replies.answers.items()
         return {k.removeprefix(prefix): n for k, n in answers if k.startswith(prefix)}
 
+    def current_record(self, channel: str, external_id: str) -> dict[str, object] | None:
+        """The record as ``channel`` (one that takes replies) serves it now, if it does."""
+        server = self._repliers.get(channel)
+        latest = server.latest(external_id) if server is not None else None
+        return dict(latest.record) if latest is not None else None
+
     def close_upstream(self, channel: str, external_id: str) -> None:
         """The upstream closes a record itself (a new version): replies to it get 409 / 40901."""
         server = self._repliers.get(channel)

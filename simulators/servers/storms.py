@@ -13,7 +13,9 @@ middleware in front of the channel servers, so it needs nothing from them:
 * ``reply_429``, ``reply_5xx``, ``reply_drop``, ``reply_hang`` (``citizen_app``
   and ``hotline_12351``) hit only the reply endpoints, beside any listing storm:
   citizen_app answers 429 + ``Retry-After: 1`` / 503, the hotline its business
-  codes 42901 / 50000 (HTTP 200, as its open API always answers).
+  codes 42901 / 50000 (HTTP 200, as its open API always answers); ``reply_lost``
+  lets the reply be taken, then holds the answer open and drops it (a crash
+  between send and commit, seen from the upstream).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from schemas.channels import Channel
 from simulators.servers import citizen_app, hotline, legal_stations, petition_window, provincial
 from simulators.servers.state import ServerState, drop_connection, json_response
 
-REPLY_STORM_KINDS = ("reply_429", "reply_5xx", "reply_drop", "reply_hang")
+REPLY_STORM_KINDS = ("reply_429", "reply_5xx", "reply_drop", "reply_hang", "reply_lost")
 STORM_KINDS = ("http_5xx", "http_429", "drop", "hang", "torn", *REPLY_STORM_KINDS)
 TORN_CHANNELS = frozenset({Channel.PETITION_WINDOW.value})
 REPLY_CHANNELS = frozenset({Channel.CITIZEN_APP.value, Channel.HOTLINE_12351.value})
@@ -89,6 +91,8 @@ def storm_middleware(state: ServerState) -> Callable[..., Awaitable[web.StreamRe
         if channel is not None and is_reply(request):
             reply_storm = state.reply_storms.get(channel)
             if reply_storm is not None and state.faults.chance(reply_storm.rate):
+                if reply_storm.kind == "reply_lost":
+                    await handler(request)  # taken upstream...
                 return await _reply_storm(state, channel, reply_storm, request)
         storm = state.storms.get(channel) if channel is not None else None
         if channel is None or storm is None or not state.faults.chance(storm.rate):
@@ -135,6 +139,6 @@ async def _reply_storm(
         if hotline_channel:
             return json_response({"code": 50000, "msg": "系统繁忙", "data": None})
         return json_response({"error": "service unavailable"}, 503)
-    if storm.kind == "reply_hang":
-        await state.hang()
+    if storm.kind in ("reply_hang", "reply_lost"):
+        await state.hang()  # ... and its answer never comes
     return drop_connection(request)
