@@ -191,7 +191,7 @@ async def test_a_sink_killed_between_send_and_commit_still_replies_once(
                 return len(taken(sims, channel, externals)) == len(externals)
 
             await eventually(all_told, timeout_s=90)
-            await eventually(lambda: sink_settled(daemon, sims.sink_configs[channel]["name"]))
+            await eventually(lambda: sink_settled(daemon, str(sims.sink_configs[channel]["name"])))
         replies = taken(sims, channel, externals)
         assert sorted(r.external_id for r in replies) == externals  # the ledger: one each
         assert sims.reply_answers(channel)["repeat"] >= 1  # the same key came again
