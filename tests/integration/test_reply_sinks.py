@@ -153,6 +153,12 @@ async def test_one_reply_per_report_and_transition_and_the_echo_changes_nothing(
         status, body = await daemon.call("GET", f"/cases/{case['case_id']}", token=CITY)
         assert (status, body["status"], body["reopened"]) == (200, "resolved", 0)
         assert len(taken(sims, channel, externals)) == len(externals)
+        _, metrics = await daemon.call("GET", "/metrics", token=None)
+        lines = [line for line in str(metrics).splitlines() if f'connector="{sink}"' in line]
+        assert any(line.startswith("unionhub_sink_lag") and line.endswith(" 0.0") for line in lines)
+        replied = [line for line in lines if line.startswith("unionhub_sink_replies_total")]
+        assert replied
+        assert float(replied[0].rsplit(" ", 1)[1]) == len(externals)
 
         await act(daemon, case["case_id"], action="visit", satisfaction="satisfied")
 
