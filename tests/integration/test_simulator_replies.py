@@ -81,6 +81,9 @@ async def test_citizen_app_takes_a_reply_once_and_shows_it_in_the_feed() -> None
         assert record["status"] == "closed"
         labels = {(v.external_id, v.version) for v in sims.scenario.expected_versions()}
         assert (appeal, str(record["version"])) in labels  # a runtime version is expected
+        truth = {(v.external_id, v.version): v for v in sims.scenario.truth.versions}
+        echo = truth[(appeal, str(record["version"]))]
+        assert echo.events == echo.events_live == frozenset({"case_updated"})
         assert (await _reply(http, sims, appeal, "k-2", token))[0] == 201  # closed by us
         status, body = await _reply(http, sims, "MY-NOPE", "k-3", token)
         assert (status, body["error"]) == (404, "appeal_not_found")
