@@ -61,6 +61,8 @@ def build_app(settings: Settings, stage: str) -> Application:
         catalog.router_normalized,
         catalog.router_dlq,
         catalog.alerts,
+        catalog.sla_alerts,
+        catalog.cases_state,
         *catalog.dispatch_topics(),
     ]
     outputs = {

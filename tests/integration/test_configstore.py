@@ -300,7 +300,7 @@ async def test_unreadable_records_are_reported_and_skipped(
     reasons = [r.reason for r in store.rejected]
     assert reasons == [
         "value is not JSON",
-        "key is neither connector-<name> nor target-state-<name>",
+        "key is not connector-, target-state- or access-<name>",
     ]
 
 
