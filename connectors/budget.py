@@ -15,9 +15,11 @@ import time
 
 
 class RateBudget:
-    """A token bucket of ``rate_per_s`` requests a second (bursts up to ``burst``).
+    """``rate_per_s`` requests a second, bursts up to ``burst`` (a GCRA token bucket).
 
-    :meth:`acquire` waits for a token; :meth:`hold` stops every acquirer for a while.
+    :meth:`acquire` waits for a slot; :meth:`hold` stops every acquirer for a while.
+    A slot is reserved without awaiting (so without a lock bound to one event
+    loop): the budget serves every loop of the process.
     """
 
     def __init__(self, rate_per_s: float, burst: float | None = None) -> None:
@@ -25,26 +27,22 @@ class RateBudget:
             raise ValueError("rate_per_s must be positive")
         self.rate_per_s = rate_per_s
         self.burst = max(1.0, burst if burst is not None else rate_per_s)
-        self._tokens = self.burst
-        self._stamp = time.monotonic()
+        self._tat = 0.0  # theoretical arrival time of the next request (monotonic clock)
         self._held_until = 0.0
-        self._lock = asyncio.Lock()
         self.waited_s = 0.0  # total time requests waited for the budget (for status)
 
     async def acquire(self) -> None:
-        """Wait until a request may be sent, then spend one token."""
-        async with self._lock:  # one waiter at a time keeps the order fair
-            while True:
-                now = time.monotonic()
-                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate_per_s)
-                self._stamp = now
-                wait = max(self._held_until - now, 0.0)
-                if wait == 0.0 and self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                wait = max(wait, (1.0 - self._tokens) / self.rate_per_s)
-                self.waited_s += wait
-                await asyncio.sleep(wait)
+        """Wait until a request may be sent (its slot, and past any hold)."""
+        interval = 1.0 / self.rate_per_s
+        now = time.monotonic()
+        start = max(now, self._held_until)
+        send_at = max(start, self._tat - (self.burst - 1.0) * interval)
+        self._tat = max(self._tat, send_at) + interval
+        while send_at > now:
+            self.waited_s += send_at - now
+            await asyncio.sleep(send_at - now)
+            now = time.monotonic()
+            send_at = max(send_at, self._held_until)  # a hold that came while waiting
 
     def hold(self, seconds: float) -> None:
         """The upstream asked for a pause: nobody sends for ``seconds`` (never shortened)."""

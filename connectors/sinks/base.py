@@ -24,8 +24,7 @@ from __future__ import annotations
 import contextlib
 from abc import abstractmethod
 from dataclasses import replace
-from typing import Any
-
+import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
@@ -278,7 +277,7 @@ class ReplySink(Source):
             connector=self.name,
             external_id=task.external_id,
             error=DeadLetterError(kind="reply_refused", message=masker().mask(answer)),
-            raw=_json(raw),
+            raw=orjson.dumps(raw).decode(),
             source=f"{self._topic}@{message.partition}:{message.offset}",
             at=utc_now(),
         )
@@ -307,9 +306,3 @@ def refusal_answer(status: int, body: bytes) -> str:
     """The upstream's answer as a dead letter keeps it: status and the start of the body."""
     text = body.decode("utf-8", errors="replace").strip()
     return f"HTTP {status}: {text[:MAX_ANSWER_CHARS]}"
-
-
-def _json(value: Any) -> str:
-    import orjson
-
-    return orjson.dumps(value).decode()
