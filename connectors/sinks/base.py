@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 from abc import abstractmethod
 from dataclasses import replace
+
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
