@@ -22,8 +22,7 @@ import orjson
 from aiokafka import TopicPartition
 
 from chaos.kafka import group_reached, past_last_records
-from chaos.plan import POLL_S
-from core.kafka.reading import read_to_end
+from core.kafka.reading import committed_offsets, read_to_end
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
 from devtools.polling import poll_until
@@ -65,20 +64,30 @@ def owed(state: dict[str, Any]) -> int:
     return count
 
 
-async def owed_replies(settings: Settings) -> Counter[Ref]:
-    """Replies owed per report, from every case's last state (before a tombstone too)."""
+async def owed_replies(
+    settings: Settings, upto: dict[str, dict[TopicPartition, int]] | None = None
+) -> Counter[Ref]:
+    """Replies owed per report, from every case's last state (before a tombstone too).
+
+    ``upto`` (channel -> partition -> offset) counts, per channel, only the states
+    before that offset: what that channel's sink had been given to read.
+    """
     topic = TopicCatalog(settings.namespace).cases_state
-    last: dict[str, dict[str, Any]] = {}
-    for record in await read_to_end(settings.kafka_bootstrap, topic):
-        if record.value is not None:
-            state = orjson.loads(record.value)
-            last[state["case_id"]] = state
+    records = await read_to_end(settings.kafka_bootstrap, topic)
     expected: Counter[Ref] = Counter()
-    for state in last.values():
-        n = owed(state)
-        for source in state.get("sources", []):
-            if n and source["channel"] in REPLY_CHANNELS:
-                expected[(source["channel"], source["external_id"])] += n
+    for channel in REPLY_CHANNELS:
+        bound = (upto or {}).get(channel)
+        last: dict[str, dict[str, Any]] = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            if record.value is not None and (bound is None or record.offset < bound.get(tp, 0)):
+                state = orjson.loads(record.value)
+                last[state["case_id"]] = state
+        for state in last.values():
+            n = owed(state)
+            for source in state.get("sources", []):
+                if n and source["channel"] == channel:
+                    expected[(channel, source["external_id"])] += n
     return expected
 
 
@@ -94,9 +103,23 @@ async def refused_replies(settings: Settings) -> Counter[Ref]:
     return Counter((channel, ext) for channel, ext, _ in keys)
 
 
-async def judge_replies(settings: Settings, sims: Simulators) -> ReplyFigures:
-    """The figures of what the upstreams hold now against what ``cases.state`` owes."""
-    expected = await owed_replies(settings)
+async def judge_replies(
+    settings: Settings, sims: Simulators, sinks: dict[str, str] | None = None
+) -> ReplyFigures:
+    """The figures of what the upstreams hold now against what ``cases.state`` owes.
+
+    With ``sinks`` (channel -> sink name), what is owed is bounded by what each
+    sink's group has committed: a state written after a sink was paused owes
+    nothing yet.
+    """
+    upto = None
+    if sinks is not None:
+        topics = TopicCatalog(settings.namespace)
+        upto = {
+            channel: await committed_offsets(settings.kafka_bootstrap, topics.sink_group(name))
+            for channel, name in sinks.items()
+        }
+    expected = await owed_replies(settings, upto)
     refused = await refused_replies(settings)
     upstream: Counter[Ref] = Counter()
     figures = ReplyFigures()
@@ -114,16 +137,30 @@ async def judge_replies(settings: Settings, sims: Simulators) -> ReplyFigures:
     return figures
 
 
-async def wait_sinks_idle(settings: Settings, sinks: list[str], timeout_s: float) -> None:
-    """Wait until every reply sink's group committed past the end of ``cases.state``."""
+async def sinks_idle(settings: Settings, sinks: list[str]) -> bool:
+    """Whether every reply sink's group has committed past the end of ``cases.state``."""
     topics = TopicCatalog(settings.namespace)
     targets = await past_last_records(settings.kafka_bootstrap, topics.cases_state)
     for sink in sinks:
-        group = topics.sink_group(sink)
+        if not await group_reached(settings.kafka_bootstrap, topics.sink_group(sink), targets):
+            return False
+    return True
 
-        async def reached(group: str = group, targets: dict[TopicPartition, int] = targets) -> bool:
-            return await group_reached(settings.kafka_bootstrap, group, targets)
 
-        await poll_until(
-            reached, what=f"sink {sink} committed cases.state", timeout_s=timeout_s, every_s=POLL_S
-        )
+async def wait_replies_told(
+    settings: Settings, sims: Simulators, sinks: dict[str, str], timeout_s: float
+) -> ReplyFigures:
+    """Wait until the sinks have read all of ``cases.state`` and told all it owes."""
+    last = [ReplyFigures()]
+
+    async def told() -> bool:
+        if not await sinks_idle(settings, list(sinks.values())):
+            return False
+        last[0] = await judge_replies(settings, sims, sinks)
+        return last[0].missing == 0
+
+    try:
+        await poll_until(told, what="every owed reply told", timeout_s=timeout_s, every_s=2.0)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}; the last reply figures: {last[0]}") from None
+    return last[0]

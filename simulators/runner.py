@@ -192,10 +192,13 @@ class Simulators:
         storms = self._state.reply_storms if kind in REPLY_STORM_KINDS else self._state.storms
         storms[channel] = storm
 
-    def end_storm(self, channel: str) -> None:
-        """Let ``channel`` answer normally again, listing and replies (faults at the rate only)."""
-        self._state.storms.pop(channel, None)
-        self._state.reply_storms.pop(channel, None)
+    def end_storm(self, channel: str, kind: str | None = None) -> None:
+        """Let ``channel`` answer normally again (faults at the rate only): the storm of
+        ``kind``'s side (listing, or replies for a ``reply_*`` kind), or both sides."""
+        if kind is None or kind not in REPLY_STORM_KINDS:
+            self._state.storms.pop(channel, None)
+        if kind is None or kind in REPLY_STORM_KINDS:
+            self._state.reply_storms.pop(channel, None)
 
     def replies(self, channel: str) -> list[Reply]:
         """Every reply ``channel``'s idempotency ledger took (a repeated key is not in twice)."""

@@ -12,7 +12,7 @@ import socket
 
 import pytest
 
-from chaos.plan import STORMS, make_plan
+from chaos.plan import REPLY_STORMS, STORMS, make_plan
 from chaos.report import ChaosReport
 from chaos.run import ChaosOptions, run_chaos
 from chaos.scan import ScanResult
@@ -76,14 +76,20 @@ def test_the_chaos_happened(report: ChaosReport) -> None:
     assert tally.kills == 3
     assert tally.broker_restarts == 1
     assert tally.daemon_exits == 0, "the daemon rode out the broker restart"
-    assert set(tally.storms) == {f"{channel}.{kind}" for channel, kind, _ in STORMS}
+    storms = {f"{channel}.{kind}" for channel, kind, _ in (*STORMS, *REPLY_STORMS)}
+    assert set(tally.storms) - storms in ({"citizen_app.reply_lost"}, {"hotline_12351.reply_lost"})
+    assert storms <= set(tally.storms)
     assert tally.stations_forced_down >= 50  # a fifth of the 262 stations
     assert tally.secret_rotations == 1
     assert tally.connector_failed_on_old_secret
     assert tally.secret_fixed_by_admin
     # Every storm hit requests (a storm lasts until it has), on top of the usual faults.
     storm_faults = {kind for kind in report.faults if ".storm_" in kind}
-    assert storm_faults == {f"{channel}.storm_{kind}" for channel, kind, _ in STORMS}
+    blown = {f"{channel}.storm_{kind}" for channel, kind, _ in (*STORMS, *REPLY_STORMS)}
+    assert blown <= storm_faults
+    assert storm_faults - blown <= {
+        f"{c}.storm_reply_lost" for c in ("citizen_app", "hotline_12351")
+    }
     assert sum(n for kind, n in report.faults.items() if kind not in storm_faults) > 0
 
 
@@ -104,5 +110,18 @@ def test_the_plan_is_seeded_and_spreads_the_kills() -> None:
     assert len(plan.broker_restarts) == 1
     assert {(w.channel, w.kind) for w in plan.storms} == {(c, k) for c, k, _ in STORMS}
     assert all(w.at_s + w.for_s <= 180 for w in (*plan.storms, plan.stations_down))
+    assert {(w.channel, w.kind) for w in plan.reply_storms} == {(c, k) for c, k, _ in REPLY_STORMS}
+    assert plan.sink_kill is not None
+    assert plan.sink_kill.kind == "reply_lost"
+    assert 0.4 * 180 <= plan.sink_kill.at_s <= 0.75 * 180
     with pytest.raises(ValueError, match="duration_s"):
         make_plan(seed=3, duration_s=0, kills=1)
+
+
+def test_every_reply_owed_reached_the_upstream_once(report: ChaosReport) -> None:
+    replies = report.replies
+    assert replies.expected > 0
+    assert (replies.missing, replies.duplicated) == (0, 0), replies
+    assert replies.upstream + replies.refused == replies.expected
+    assert report.tally.sink_kills == 1, "killed once between a reply's send and its commit"
+    assert replies.repeats_absorbed >= 1, "the key sent again after the kill was taken once"
