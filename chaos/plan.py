@@ -19,8 +19,8 @@ STORMS: tuple[tuple[str, str, float], ...] = (
     ("petition_window", "torn", 0.5),
     ("legal_stations", "drop", 0.3),
 )
-# Reply storms (the reply endpoints only, beside the listing storms): while cases are being
-# resolved and closed, in the second half of the window.
+# Reply storms (the reply endpoints only, beside the listing storms), while cases are being
+# resolved and closed; one bites only if replies are sent while it blows.
 REPLY_STORMS: tuple[tuple[str, str, float], ...] = (
     ("citizen_app", "reply_429", 0.7),
     ("hotline_12351", "reply_5xx", 0.5),
@@ -64,7 +64,7 @@ def make_plan(seed: int, duration_s: float, kills: int, broker_restarts: int = 1
     each of ``kills`` equal slots (so two never fall right together); broker
     restarts between 30 % and 70 %; each storm lasts 8-15 % of the window
     (at least 4 s) and starts in its first 80 % (the torn storm at once, while the
-    backlog's batches are downloaded; a reply storm between 45 % and 80 %, when
+    backlog's batches are downloaded; a reply storm between 20 % and 70 %, while
     cases are being resolved); the client secret is rotated between 20 % and 50 %;
     a sink is killed between send and commit once, between 40 % and 75 %.
     """
@@ -95,6 +95,6 @@ def make_plan(seed: int, duration_s: float, kills: int, broker_restarts: int = 1
         storms=tuple(window(*storm) for storm in STORMS),
         stations_down=window("legal_stations", "down", STATIONS_DOWN_SHARE),
         secret_rotation_at_s=moment(0.2, 0.5),
-        reply_storms=tuple(reply_window(*storm, 0.45, 0.8) for storm in REPLY_STORMS),
+        reply_storms=tuple(reply_window(*storm, 0.2, 0.7) for storm in REPLY_STORMS),
         sink_kill=reply_window(rng.choice(REPLY_CHANNELS), "reply_lost", 1.0, 0.4, 0.75),
     )
