@@ -41,7 +41,7 @@ def append_version(
     version = replace(base, version=label, at=at, visible_at=now, record=record, malformed=None)
     scenario = state.scenario
     scenario.versions.append(version)
-    scenario._truth = None  # the truth is recomputed with the new version
+    scenario.served_changed()
     return version
 
 
