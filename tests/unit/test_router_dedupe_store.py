@@ -124,7 +124,7 @@ def test_a_full_replay_into_an_emptied_store_bulk_loads_the_same_tables(tmp_path
     assert any(value is None for _, value in changelog)  # the merge deleted a case
 
     def dump(store: DispatchStore) -> list[str]:
-        db = store._read()  # noqa: SLF001 - comparing the files themselves
+        db = store._read()
         return sorted(line for line in db.iterdump() if "bulk_" not in line)  # rows, any order
 
     row_by_row = DispatchStore(tmp_path / "a")
