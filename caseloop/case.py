@@ -51,6 +51,8 @@ class Entry:
     at: datetime
     # What the figures need from it: a visit's answer, a return's district.
     detail: str | None = None
+    # A resolve's reason, masked: the text the worker's channel is told (caseloop.md).
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class LoopCase:
                 ]
                 for r in self.runs
             ],
-            "h": [[e.action_id, e.action, e.actor, to_us(e.at), e.detail] for e in self.history],
+            "h": [_entry(e) for e in self.history],
             "r": sorted(self.raised),
             "v": self.version,
             "rs": self.restarts,
@@ -152,7 +154,7 @@ class LoopCase:
                 )
                 for a, d, r, res, stop in raw["runs"]
             ),
-            history=tuple(Entry(i, a, who, from_us(at), det) for i, a, who, at, det in raw["h"]),
+            history=tuple(_unentry(e) for e in raw["h"]),
             raised=frozenset(raw["r"]),
             version=raw["v"],
             restarts=raw["rs"],
@@ -202,12 +204,28 @@ class LoopCase:
             ],
             history=[
                 HistoryEntry(
-                    action_id=e.action_id, action=e.action, actor=e.actor, at=e.at, detail=e.detail
+                    action_id=e.action_id,
+                    action=e.action,
+                    actor=e.actor,
+                    at=e.at,
+                    detail=e.detail,
+                    reason=e.reason,
                 )
                 for e in self.history
             ],
             updated_at=self.updated_at or self.dispatched_at,
         )
+
+
+def _entry(e: Entry) -> list[Any]:
+    row: list[Any] = [e.action_id, e.action, e.actor, to_us(e.at), e.detail]
+    return [*row, e.reason] if e.reason is not None else row
+
+
+def _unentry(raw: list[Any]) -> Entry:
+    """An entry of the changelog form; entries written before reasons were kept have 5 fields."""
+    action_id, action, actor, at, detail, *rest = raw
+    return Entry(action_id, action, actor, from_us(at), detail, rest[0] if rest else None)
 
 
 def _clock(c: Clock) -> list[Any]:

@@ -184,6 +184,7 @@ def apply_action(
         action.actor,
         at,
         _detail(action),
+        action.reason if action.action is _A.RESOLVE else None,
     )
     case = case.changed(at, history=(*case.history, entry))
     kind = action.action

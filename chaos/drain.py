@@ -1,14 +1,16 @@
 """Waiting for a run's pipeline to drain, then the checker's figures.
 
-Drained means: every expected version and dead letter accounted for (the
-checker's ``lost`` and missing dead letters at 0); then the connectors paused
-through the admin API, so the raw topics end; then both router groups
-committed past the last record of their input: nothing more can follow.
+Drained means: every reply ``cases.state`` owes told and the reply sinks
+paused (:mod:`chaos.replies`); every expected version and dead letter
+accounted for (the checker's ``lost`` and missing dead letters at 0, the
+replies' echoes included); then the connectors paused through the admin API,
+so the raw topics end; then both router groups committed past the last record
+of their input: nothing more can follow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aiokafka import TopicPartition
@@ -30,9 +32,13 @@ class Judge:
     settings: Settings
     expectations: Expectations
     pii_terms: list[str]
+    # The simulators' expectations now: a reply gives its record a version (its echo).
+    refresh: Callable[[], Expectations] | None = None
 
     async def report(self, *, live: bool = True) -> CheckReport:
-        """The figures of what the namespace holds now."""
+        """The figures of what the namespace holds now (against the current expectations)."""
+        if self.refresh is not None:
+            self.expectations = self.refresh()
         observed = await read_observed(self.settings.kafka_bootstrap, self.settings.namespace)
         return check(self.expectations, observed, live=live, pii_terms=self.pii_terms)
 

@@ -51,6 +51,7 @@ class Tally:
     connector_failed_on_old_secret: bool = False
     secret_fixed_by_admin: bool = False
     daemon_exits: int = 0  # exits nobody caused
+    sink_kills: int = 0  # SIGKILLs while a reply was taken upstream and its answer held
     broker_losses: list[BrokerLoss] = field(default_factory=list)  # leader SIGKILLs, restarted
 
 
@@ -78,6 +79,7 @@ class Driver:
         self._start = 0.0
         self.tally = Tally()
         self.connectors: list[str] = []  # names registered by :meth:`run`
+        self.sinks: dict[str, str] = {}  # channel -> reply sink registered by :meth:`run`
 
     async def start_daemon(self) -> None:
         """Start an incarnation and wait until it answers ``/healthz``.
@@ -113,6 +115,15 @@ class Driver:
             names.append(name)
         return names
 
+    async def register_sinks(self) -> dict[str, str]:
+        """Store a reply sink per channel that takes replies (after its source); channel -> name."""
+        sinks = {}
+        for channel, config in self._sims.sink_configs.items():
+            name = str(config["name"])
+            await self._put(name, dict(config))
+            sinks[channel] = name
+        return sinks
+
     async def _put(self, name: str, config: dict[str, Any]) -> None:
         async def stored() -> bool:
             return await self._admin.put_config(name, config)
@@ -136,6 +147,8 @@ class Driver:
                 self._kills(),
                 *(self._broker_restart(at) for at in self._plan.broker_restarts),
                 *(self._storm(window) for window in self._plan.storms),
+                *(self._storm(window) for window in self._plan.reply_storms),
+                self._sink_kill(self._plan.sink_kill),
                 self._stations_down(self._plan.stations_down),
                 self._rotate_secret(self._plan.secret_rotation_at_s),
                 self._leader_kills(),
@@ -144,6 +157,7 @@ class Driver:
         try:
             await asyncio.sleep(0)  # let the steps due at once begin before any connector
             self.connectors = await self.register_connectors()
+            self.sinks = await self.register_sinks()
             await asyncio.gather(*steps)
         finally:
             for step in steps:
@@ -216,7 +230,41 @@ class Driver:
             )
         except TimeoutError:
             log.warning("chaos: a storm hit no request", storm=fault)
-        self._sims.end_storm(window.channel)
+        self._sims.end_storm(window.channel, window.kind)
+
+    async def _sink_kill(self, window: StormWindow | None) -> None:
+        """Kill the daemon while a reply is taken upstream and its answer held: the sink's
+        crash between send and commit. The next incarnation sends the same key again."""
+        if window is None:
+            return
+        await self._at(window.at_s)
+        before = len(self._sims.replies(window.channel))
+        self._sims.storm(window.channel, window.kind, window.rate)
+        self.tally.storms[f"{window.channel}.{window.kind}"] += 1
+
+        async def taken() -> bool:
+            return len(self._sims.replies(window.channel)) > before
+
+        try:
+            await poll_until(
+                taken,
+                what=f"a {window.channel} reply taken with its answer held",
+                timeout_s=STORM_BITE_TIMEOUT_S,
+                every_s=POLL_S / 5,
+            )
+        except TimeoutError:
+            log.warning("chaos: no reply was sent to kill the sink on", channel=window.channel)
+            self._sims.end_storm(window.channel, window.kind)
+            return
+        async with self._exclusive:
+            killed = self._daemon.running
+            if killed:
+                await self._daemon.kill()
+                self.tally.sink_kills += 1  # beside the plan's kills
+                log.info("chaos: daemon killed between a reply's send and its commit")
+            self._sims.end_storm(window.channel, window.kind)
+            if killed:  # otherwise it exited on its own: the watchdog's to restart
+                await self.start_daemon()
 
     async def _stations_down(self, window: StormWindow) -> None:
         await self._at(window.at_s)

@@ -19,6 +19,13 @@ STORMS: tuple[tuple[str, str, float], ...] = (
     ("petition_window", "torn", 0.5),
     ("legal_stations", "drop", 0.3),
 )
+# Reply storms (the reply endpoints only, beside the listing storms), while cases are being
+# resolved and closed; one bites only if replies are sent while it blows.
+REPLY_STORMS: tuple[tuple[str, str, float], ...] = (
+    ("citizen_app", "reply_429", 0.7),
+    ("hotline_12351", "reply_5xx", 0.5),
+)
+REPLY_CHANNELS = ("citizen_app", "hotline_12351")
 STATIONS_DOWN_SHARE = 0.2  # "a fifth of the stations down"
 POLL_S = 0.5  # how often the run looks at the daemon, the broker or the simulators
 
@@ -44,6 +51,10 @@ class Plan:
     storms: tuple[StormWindow, ...]
     stations_down: StormWindow  # channel legal_stations, kind "down", rate = share of stations
     secret_rotation_at_s: float
+    reply_storms: tuple[StormWindow, ...] = ()
+    # A sink killed between send and commit: from at_s, the channel's replies are taken
+    # but their answers held (storm reply_lost); once one is taken, the daemon is killed.
+    sink_kill: StormWindow | None = None
     leader_kills: tuple[float, ...] = ()  # SIGKILLs of the busiest leader (three-node cluster)
 
 
@@ -56,10 +67,12 @@ def make_plan(
     each of ``kills`` equal slots (so two never fall right together); broker
     restarts between 30 % and 70 %; each storm lasts 8-15 % of the window
     (at least 4 s) and starts in its first 80 % (the torn storm at once, while the
-    backlog's batches are downloaded); the client secret is rotated
-    between 20 % and 50 %. The ``leader_kills`` SIGKILLs of a broker (on a three-node
-    cluster) fall one in each of as many equal slots between 15 % and 75 %, drawn after
-    everything else, so a seed's other moments are the same with or without them.
+    backlog's batches are downloaded; a reply storm between 20 % and 70 %, while
+    cases are being resolved); the client secret is rotated between 20 % and 50 %;
+    a sink is killed between send and commit once, between 40 % and 75 %. The
+    ``leader_kills`` SIGKILLs of a broker (on a three-node cluster) fall one in each
+    of as many equal slots between 15 % and 75 %, drawn after everything else, so a
+    seed's other moments are the same with or without them.
     """
     if duration_s <= 0 or kills < 0 or broker_restarts < 0 or leader_kills < 0:
         raise ValueError("duration_s must be > 0; kills, restarts and leader kills >= 0")
@@ -75,6 +88,10 @@ def make_plan(
         at_s = 0.0 if kind == "torn" else moment(0.02, 0.8)
         return StormWindow(at_s, length, channel, kind, rate)
 
+    def reply_window(channel: str, kind: str, rate: float, low: float, high: float) -> StormWindow:
+        length = max(4.0, round(rng.uniform(0.08, 0.15) * duration_s, 2))
+        return StormWindow(moment(low, high), length, channel, kind, rate)
+
     plan = Plan(
         duration_s=duration_s,
         kills=tuple(
@@ -84,6 +101,8 @@ def make_plan(
         storms=tuple(window(*storm) for storm in STORMS),
         stations_down=window("legal_stations", "down", STATIONS_DOWN_SHARE),
         secret_rotation_at_s=moment(0.2, 0.5),
+        reply_storms=tuple(reply_window(*storm, 0.2, 0.7) for storm in REPLY_STORMS),
+        sink_kill=reply_window(rng.choice(REPLY_CHANNELS), "reply_lost", 1.0, 0.4, 0.75),
     )
     slot = 0.6 / max(leader_kills, 1)
     return replace(

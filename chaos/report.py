@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chaos.driver import Tally
+from chaos.replies import ReplyFigures
 from chaos.scan import ScanResult
 from checker import CheckReport
 
@@ -40,11 +41,13 @@ class ChaosReport:
     faults: dict[str, int]
     scan: ScanResult
     seconds: float
+    replies: ReplyFigures = field(default_factory=ReplyFigures)
 
     @property
     def ok(self) -> bool:
-        """Nothing lost, nothing dispatched twice, the scan found nothing."""
-        return self.check.lost == 0 and self.check.dispatched_twice == 0 and self.scan.hits == 0
+        """Nothing lost, nothing dispatched twice, no reply missing or doubled, no leak."""
+        delivered = self.check.lost == 0 and self.check.dispatched_twice == 0
+        return delivered and self.replies.ok and self.scan.hits == 0
 
     def format(self) -> str:
         """The table the run prints."""
@@ -69,6 +72,17 @@ class ChaosReport:
             f"{'admin PUT the new secret, it ran':<42} {_yes(t.secret_fixed_by_admin):>7}",
         ]
         lines += [f"{'storm window ' + kind:<42} {n:>7}" for kind, n in sorted(t.storms.items())]
+        r = self.replies
+        lines += [
+            "== replies (the upstreams' idempotency ledgers) ==",
+            f"{'replies expected':<42} {r.expected:>7}",
+            f"{'replies held upstream':<42} {r.upstream:>7}",
+            f"{'replies refused (dead letters)':<42} {r.refused:>7}",
+            f"{'replies missing':<42} {r.missing:>7}",
+            f"{'replies duplicated upstream':<42} {r.duplicated:>7}",
+            f"{'same key sent again, taken once':<42} {r.repeats_absorbed:>7}",
+            f"{'daemon killed between send and commit':<42} {t.sink_kills:>7}",
+        ]
         lines.append("== upstream faults injected (by channel.kind) ==")
         lines += [f"{kind:<42} {n:>7}" for kind, n in sorted(self.faults.items())]
         lines.append(f"{'total':<42} {sum(self.faults.values()):>7}")

@@ -3,9 +3,12 @@
 Starts its own broker (``--bootstrap``, default 127.0.0.1:29092, state under
 ``.cache/chaos-state``: the run stops and restarts it), the simulators in this
 process (faults on, the live hour spread over ``--duration-s``), and the
-daemon as a subprocess; the seeded driver kills it, restarts the broker and
-storms the upstreams; then everything is released, the pipeline drains, the
-checker judges every topic, and every log and non-restricted topic is scanned.
+daemon as a subprocess; the seeded driver kills it (once while a reply sink
+waits on a reply the upstream took), restarts the broker and storms the
+upstreams (their reply endpoints too); then everything is released, the
+pipeline drains, the checker judges every topic, the replies are judged
+against the simulators' ledgers, and every log and non-restricted topic is
+scanned.
 
 ``--brokers 3`` runs on a three-node KRaft cluster instead (replication 3,
 min.insync.replicas 2, state under ``.cache/chaos-state/cluster-3``), and the
@@ -33,6 +36,7 @@ from chaos.daemon import REPO_ROOT, AdminApi, DaemonProcess, daemon_environment
 from chaos.drain import Judge, pause_connectors, wait_accounted_for, wait_router_idle
 from chaos.driver import Driver
 from chaos.plan import make_plan
+from chaos.replies import judge_replies, wait_replies_told
 from chaos.report import ChaosReport
 from chaos.scan import ScanResult, pii_terms, scan_logs, scan_topics
 from checker import Expectations
@@ -186,11 +190,18 @@ async def _run_with_broker(
             tally = await driver.run()
             handed_out |= set(secret_values(sims))  # the rotated secret too
             sims.release_all()
-            judge = Judge(settings, expectations, pii_terms(sims))
+
+            def refreshed() -> Expectations:
+                return Expectations.load(write_expectations(sims, options.out))
+
+            judge = Judge(settings, expectations, pii_terms(sims), refresh=refreshed)
+            await wait_replies_told(settings, sims, driver.sinks, DRAIN_TIMEOUT_S)
+            await pause_connectors(admin, driver.sinks.values(), DRAIN_TIMEOUT_S)
             await wait_accounted_for(judge, DRAIN_TIMEOUT_S)
             await pause_connectors(admin, driver.connectors, DRAIN_TIMEOUT_S)
             await wait_router_idle(settings, DRAIN_TIMEOUT_S)
             check = await judge.report()
+            replies = await judge_replies(settings, sims, driver.sinks)
             faults = sims.fault_counts()
         finally:
             await daemon.stop()
@@ -201,7 +212,9 @@ async def _run_with_broker(
         await scan_topics(
             settings.kafka_bootstrap, settings.namespace, pii_terms(sims), every_secret, scan
         )
-    return ChaosReport(check=check, tally=tally, faults=faults, scan=scan, seconds=0.0)
+    return ChaosReport(
+        check=check, tally=tally, faults=faults, scan=scan, seconds=0.0, replies=replies
+    )
 
 
 def parse_options(argv: list[str] | None = None) -> ChaosOptions:

@@ -11,6 +11,7 @@ from checker.events import (
     Event,
     PublishedAlert,
     is_action_refusal,
+    is_reply_refusal,
     parse_alert,
     parse_dead_letter,
     parse_event,
@@ -77,6 +78,8 @@ def _parse_dead_letters(observed: Observed, report: CheckReport) -> list[DeadLet
     for message in observed.dead_letters:
         if is_action_refusal(message.value):
             continue  # a refused case action (channel null): the loop check's
+        if is_reply_refusal(message.value):
+            continue  # an upstream refused a reply: no record of it was lost (chaos judges)
         letter = parse_dead_letter(message)
         if letter is None:
             report.malformed_messages += 1

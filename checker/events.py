@@ -156,6 +156,15 @@ def parse_time(raw: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+REPLY_REFUSAL_KIND = "reply_refused"
+
+
+def is_reply_refusal(value: dict[str, Any] | None) -> bool:
+    """Whether a dead letter is an upstream's refusal of a reply (judged with the replies)."""
+    error = value.get("error") if value is not None else None
+    return isinstance(error, dict) and error.get("kind") == REPLY_REFUSAL_KIND
+
+
 def is_action_refusal(value: dict[str, Any] | None) -> bool:
     """Whether a dead letter's value is a refused case action (``error.kind`` ``action_*``)."""
     error = value.get("error") if value is not None else None

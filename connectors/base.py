@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 
 from connectors.checkpoints import read_checkpoints
-from connectors.config import ConnectorConfig
+from connectors.config import ConnectorConfig, SinkConfig
 from connectors.errors import IntakeCommitError, ProducerFencedError
 from connectors.intake import Batch, IntakeWriter
 from connectors.oversize import fit_messages
@@ -79,9 +79,14 @@ class SourceContext:
 
 
 class Source(ABC):
-    """A connector instance: ``start`` launches it, ``stop`` ends it, ``health`` reports."""
+    """A connector instance: ``start`` launches it, ``stop`` ends it, ``health`` reports.
 
-    def __init__(self, config: ConnectorConfig, context: SourceContext) -> None:
+    Sources and reply sinks (:mod:`connectors.sinks`) share this lifecycle.
+    """
+
+    config: ConnectorConfig | SinkConfig
+
+    def __init__(self, config: ConnectorConfig | SinkConfig, context: SourceContext) -> None:
         self.config = config
         self.context = context
         self.log = structlog.get_logger(__name__).bind(
@@ -175,6 +180,8 @@ class Source(ABC):
 
 class PollingSource(Source):
     """A source that polls, committing each step's records and checkpoint in one transaction."""
+
+    config: ConnectorConfig
 
     def __init__(self, config: ConnectorConfig, context: SourceContext) -> None:
         super().__init__(config, context)

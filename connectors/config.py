@@ -42,6 +42,13 @@ class ConnectorConfig(BaseModel):
 
 class _HttpConfig(ConnectorConfig):
     base_url: str = Field(description="Root URL of the upstream API (may carry a path prefix).")
+    max_requests_per_s: float = Field(
+        default=50,
+        gt=0,
+        le=10_000,
+        description="Requests a second to this upstream, listing and replies together "
+        "(the project's setting: one budget per upstream).",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -59,6 +66,11 @@ class CitizenAppConfig(_HttpConfig):
     client_secret: SecretStr
     page_size: int = Field(default=100, ge=1, le=200)
     poll_interval_s: float = Field(default=5, gt=0)
+    replies: bool = Field(
+        default=False,
+        description="These credentials may also reply to the upstream (caseloop.md "
+        "'Telling the channel'); without it no reply sink can use this connector.",
+    )
 
 
 class PetitionWindowConfig(_HttpConfig):
@@ -82,6 +94,11 @@ class Hotline12351Config(_HttpConfig):
     poll_interval_s: float = Field(default=10, gt=0)
     lookback_s: int = Field(default=900, ge=0)
     backfill_s: int = Field(default=30 * 86400, gt=0)
+    replies: bool = Field(
+        default=False,
+        description="These credentials may also reply to the upstream (caseloop.md "
+        "'Telling the channel'); without it no reply sink can use this connector.",
+    )
 
 
 class ProvincialPetitionConfig(_HttpConfig):
@@ -118,6 +135,52 @@ class LegalStationsConfig(ConnectorConfig):
         return value.rstrip("/")
 
 
+REPLY_CHANNELS = frozenset({Channel.CITIZEN_APP, Channel.HOTLINE_12351})
+"""The channels whose contracts take replies (caseloop.md "Telling the channel")."""
+
+
+class SinkConfig(BaseModel):
+    """A reply sink: tells the worker's channel of resolves and closes from ``cases.state``.
+
+    It owns no upstream settings: it uses those of ``connector``, the source
+    connector of the same upstream (base URL, credentials, rate budget), which
+    must say ``replies: true``. ``channel``, when given, must be that connector's.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    name: str = Field(pattern=_NAME_PATTERN, description="Unique connector name.")
+    type: Literal["sink"]
+    connector: str = Field(pattern=_NAME_PATTERN, description="The source connector it uses.")
+    channel: Channel | None = None
+    max_batch: int = Field(default=100, ge=1, le=10_000, description="Case states per poll.")
+
+    @field_validator("channel")
+    @classmethod
+    def _takes_replies(cls, value: Channel | None) -> Channel | None:
+        if value is not None and value not in REPLY_CHANNELS:
+            raise ValueError(f"channel {value} takes no replies")
+        return value
+
+    def secrets(self) -> list[str]:
+        """A sink holds no secret of its own (its connector's are registered with it)."""
+        return []
+
+
+def is_sink(raw: Mapping[str, Any]) -> bool:
+    """Whether a raw config describes a reply sink (``type: sink``)."""
+    return raw.get("type") == "sink"
+
+
+def reply_refusal(config: ConnectorConfig) -> str | None:
+    """Why no reply sink can use ``config`` (None: one can)."""
+    if config.channel not in REPLY_CHANNELS:
+        return f"channel {config.channel} takes no replies"
+    if not getattr(config, "replies", False):
+        return f"connector {config.name} has no reply credentials (replies is not true)"
+    return None
+
+
 CONFIG_MODELS: dict[Channel, type[ConnectorConfig]] = {
     Channel.CITIZEN_APP: CitizenAppConfig,
     Channel.PETITION_WINDOW: PetitionWindowConfig,
@@ -125,6 +188,16 @@ CONFIG_MODELS: dict[Channel, type[ConnectorConfig]] = {
     Channel.PROVINCIAL_PETITION: ProvincialPetitionConfig,
     Channel.LEGAL_STATIONS: LegalStationsConfig,
 }
+
+
+def parse_sink_config(raw: Mapping[str, Any]) -> SinkConfig:
+    """Validate a reply sink's config; :class:`ConfigError` names the bad field."""
+    try:
+        return SinkConfig.model_validate(dict(raw))
+    except ValidationError as exc:
+        first = exc.errors(include_input=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(field, first["msg"]) from None
 
 
 def parse_config(raw: Mapping[str, Any], resolver: SecretResolver) -> ConnectorConfig:

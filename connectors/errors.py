@@ -59,6 +59,18 @@ class UnexpectedResponseError(ConnectorError):
     """The upstream answered something its contract does not allow; not retried."""
 
 
+class UpstreamRefusedError(ConnectorError):
+    """The upstream refused a request for good (a reply to an unknown or closed record).
+
+    ``answer`` is the upstream's own answer (status or business code and its
+    message), kept for the dead letter; it never holds what we sent.
+    """
+
+    def __init__(self, message: str, *, answer: str) -> None:
+        super().__init__(message)
+        self.answer = answer
+
+
 class IntakeCommitError(ConnectorError):
     """A Kafka transaction failed or timed out; its outcome must be read back from Kafka."""
 

@@ -14,47 +14,24 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from yarl import URL
 
 from connectors.base import PollingSource, SourceContext
+from connectors.budget import RateBudget, budget_for
 from connectors.config import ConnectorConfig
 from connectors.errors import TransientUpstreamError
 from connectors.intake import Batch
 from connectors.resolution import ResolutionTable, parse_retry_after
-from connectors.retry import RetryPolicy, call_with_retry
+from connectors.retry import RetryPolicy
+from connectors.upstream import HttpRequest, HttpResponse, UpstreamClient
 from schemas.deadletter import DeadLetter, DeadLetterError
 from schemas.raw import utc_now
 
-
-@dataclass(frozen=True)
-class HttpRequest:
-    """One upstream call; ``url`` is fully percent-encoded and sent as is."""
-
-    url: str
-    method: str = "GET"
-    headers: Mapping[str, str] = field(default_factory=dict)
-    data: bytes | None = None
-    context: Mapping[str, Any] = field(default_factory=dict)
-    timeout_s: float | None = None  # overrides the session's timeout for this call
-
-    def with_headers(self, **headers: str) -> HttpRequest:
-        """A copy with ``headers`` added."""
-        return replace(self, headers={**self.headers, **headers})
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    """What the upstream answered: status, headers and the body bytes."""
-
-    status: int
-    headers: Mapping[str, str]  # names lower-cased
-    body: bytes
-    url: str
+__all__ = ["HttpPollingSource", "HttpRequest", "HttpResponse", "Page", "gather_bounded"]
 
 
 def _no_state_change() -> None:
@@ -81,20 +58,20 @@ class HttpPollingSource(PollingSource):
 
     def __init__(self, config: ConnectorConfig, context: SourceContext) -> None:
         super().__init__(config, context)
-        self._session: aiohttp.ClientSession | None = None
+        self.client = UpstreamClient(
+            str(config.channel),
+            timeout_s=context.http_timeout_s,
+            budget=budget_of(config),
+            connection_limit=self.connection_limit(),
+        )
 
     async def open(self) -> None:
         """Create the HTTP session."""
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.context.http_timeout_s),
-            connector=aiohttp.TCPConnector(limit=self.connection_limit()),
-        )
+        await self.client.open()
 
     async def close(self) -> None:
         """Close the HTTP session."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self.client.close()
 
     def connection_limit(self) -> int:
         """Most connections open at once to the upstream."""
@@ -103,9 +80,7 @@ class HttpPollingSource(PollingSource):
     @property
     def session(self) -> aiohttp.ClientSession:
         """The open HTTP session (after :meth:`open`)."""
-        if self._session is None:
-            raise RuntimeError("HTTP session used before open()")
-        return self._session
+        return self.client.session
 
     # -- the template ---------------------------------------------------------------
 
@@ -136,7 +111,7 @@ class HttpPollingSource(PollingSource):
             return self.parse(request, response)
 
         try:
-            return await call_with_retry(policy, attempt, what=self.describe(request))
+            return await self.client.retrying(policy, attempt, what=self.describe(request))
         except TransientUpstreamError as exc:
             page = self.on_exhausted(request, exc)
             if page is None:
@@ -144,28 +119,8 @@ class HttpPollingSource(PollingSource):
             return page
 
     async def send(self, request: HttpRequest, timeout_s: float | None = None) -> HttpResponse:
-        """One HTTP exchange; network failures become :class:`TransientUpstreamError`."""
-        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else None
-        try:
-            async with self.session.request(
-                request.method,
-                URL(request.url, encoded=True),
-                headers=dict(request.headers),
-                data=request.data,
-                allow_redirects=False,
-                timeout=timeout,
-            ) as response:
-                body = await response.read()
-                return HttpResponse(
-                    status=response.status,
-                    headers={k.lower(): v for k, v in response.headers.items()},
-                    body=body,
-                    url=request.url,
-                )
-        except (aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            raise TransientUpstreamError(
-                f"{self.describe(request)}: {type(exc).__name__}"
-            ) from None
+        """One HTTP exchange through the shared client (budget, network errors as transient)."""
+        return await self.client.send(request, timeout_s)
 
     # -- the steps a channel fills in -----------------------------------------------
 
@@ -191,7 +146,7 @@ class HttpPollingSource(PollingSource):
 
     def describe(self, request: HttpRequest) -> str:
         """A log-safe description of ``request`` (no query values, which may carry secrets)."""
-        return f"{self.config.channel} {request.method} {request.url.split('?', 1)[0]}"
+        return self.client.describe(request)
 
     # -- helpers for channels --------------------------------------------------------
 
@@ -221,6 +176,15 @@ class HttpPollingSource(PollingSource):
             source=source,
             at=utc_now(),
         )
+
+
+def budget_of(config: ConnectorConfig) -> RateBudget | None:
+    """The shared budget of ``config``'s upstream, for configs that set a request rate."""
+    rate = getattr(config, "max_requests_per_s", None)
+    base_url = getattr(config, "base_url", None)
+    if rate is None or base_url is None:
+        return None
+    return budget_for(str(config.channel), base_url, rate)
 
 
 async def gather_bounded(limit: int, *calls: Callable[[], Any]) -> list[Any]:

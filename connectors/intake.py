@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import ProducerFenced
+from aiokafka.structs import OffsetAndMetadata
 
 from connectors.checkpoints import CHECKPOINT_SCHEMA, checkpoint_value
 from connectors.errors import IntakeCommitError, ProducerFencedError
@@ -42,9 +43,11 @@ class Batch:
     records: list[RawEnvelope] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A sink's input positions (next offset per partition), committed to the writer's group.
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.records or self.dead_letters or self.checkpoints)
+        return bool(self.records or self.dead_letters or self.checkpoints or self.offsets)
 
 
 @dataclass
@@ -67,8 +70,10 @@ class IntakeWriter:
         transactional_id: str,
         *,
         transaction_timeout_s: float = 30.0,
+        group_id: str | None = None,
     ) -> None:
         self._bootstrap = bootstrap
+        self._group_id = group_id  # where a sink's batch offsets are committed
         self._catalog = catalog
         self._transactional_id = transactional_id
         self._timeout_s = transaction_timeout_s
@@ -167,6 +172,17 @@ class IntakeWriter:
         finally:
             for future in sends:  # a failed transaction leaves outcomes nobody awaits
                 future.add_done_callback(_retrieve)
+        offsets: dict[TopicPartition, int] = {}
+        for batch in batches:
+            for tp, offset in batch.offsets.items():
+                offsets[tp] = max(offset, offsets.get(tp, 0))
+        if offsets:
+            if self._group_id is None:
+                raise ValueError("a batch with input offsets needs a writer with a group_id")
+            await producer.send_offsets_to_transaction(
+                {tp: OffsetAndMetadata(offset, "") for tp, offset in offsets.items()},
+                self._group_id,
+            )
         await producer.commit_transaction()
 
     def _messages(

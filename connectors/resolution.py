@@ -21,6 +21,7 @@ from connectors.errors import (
     TransientUpstreamError,
     UnexpectedResponseError,
     UpstreamConfigError,
+    UpstreamRefusedError,
 )
 
 
@@ -34,6 +35,7 @@ class Action(StrEnum):
     REAUTHENTICATE = "reauthenticate"  # refresh credentials, repeat at once
     CURSOR_EXPIRED = "cursor_expired"  # resume paging from a time instead
     CONFIG_ERROR = "config_error"  # our configuration is wrong: stop, never loop
+    REFUSED = "refused"  # this one request is refused for good (a reply: a dead letter)
     FAIL = "fail"  # a contract violation: fail the poll, do not hammer
 
 
@@ -74,6 +76,10 @@ class ResolutionTable:
     rows: Mapping[Key, Resolution] = field(default_factory=dict)
     business_codes: bool = False  # keys are business codes, not HTTP statuses
 
+    def extended(self, rows: Mapping[Key, Resolution]) -> ResolutionTable:
+        """This table with ``rows`` added (or replacing rows of the same key)."""
+        return ResolutionTable(self.upstream, {**self.rows, **rows}, self.business_codes)
+
     def resolve(self, status: int, code: str | None = None) -> Resolution:
         """The resolution of ``status`` (refined by ``code`` when a row names it)."""
         if code is not None and (status, code) in self.rows:
@@ -105,6 +111,8 @@ class ResolutionTable:
                 raise CursorExpiredError(message)
             case Action.CONFIG_ERROR:
                 raise UpstreamConfigError(self.upstream, resolution.reason)
+            case Action.REFUSED:
+                raise UpstreamRefusedError(message, answer=resolution.reason)
             case _:
                 raise UnexpectedResponseError(message)
 

@@ -199,6 +199,11 @@ class HistoryEntry(BaseModel):
         default=None,
         description="visit: the answer; resolve: the result; return: the returning district.",
     )
+    reason: str | None = Field(
+        default=None,
+        description="resolve: the district's reason, numbers masked; what the worker's "
+        "channel is told with the result.",
+    )
 
 
 class CaseState(BaseModel):

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 from pathlib import Path
 
 from core.settings import Settings
-from simulators import SimulatorOptions, start_simulators
+from schemas.channels import Channel
+from simulators import SimulatorOptions, Simulators, start_simulators
 from simulators.export import write_configs, write_expectations
 from simulators.federations import cli as federations_cli
+
+EXPECTATIONS_EVERY_S = 2.0
+REPLY_CHANNELS = (Channel.CITIZEN_APP.value, Channel.HOTLINE_12351.value)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,5 +90,21 @@ async def _serve(options: SimulatorOptions, out: Path) -> None:
             f"{scenario.live_end.isoformat()}; faults {options.fault_rate:.0%} of requests"
         )
         print("ready; Ctrl-C stops", flush=True)
-        await stop.wait()
+        await _keep_expectations(sims, out, stop)
     print("stopped", flush=True)
+
+
+async def _keep_expectations(sims: Simulators, out: Path, stop: asyncio.Event) -> None:
+    """Until ``stop``: rewrite ``expected.json`` whenever a reply changed the scenario.
+
+    A reply gives its record a new version (an expected ``case_updated``), so
+    the expectations a checker reads must follow the replies taken.
+    """
+    taken = 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=EXPECTATIONS_EVERY_S)
+        now = sum(len(sims.replies(channel)) for channel in REPLY_CHANNELS)
+        if now != taken:
+            taken = now
+            write_expectations(sims, out)

@@ -13,11 +13,15 @@ from simulators.runner import Simulators
 
 
 def write_configs(sims: Simulators, out: Path) -> list[Path]:
-    """``out/<channel>.yaml`` for every channel: exactly ``sims.connector_configs[channel]``."""
+    """``out/<channel>.yaml`` for every channel (``sims.connector_configs[channel]``), then
+    ``out/replies-<channel>.yaml`` per reply sink (named so a glob lists them after their
+    sources: a sink config may only name a connector already stored)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for channel, config in sims.connector_configs.items():
-        path = out / f"{channel}.yaml"
+    files = [(f"{ch}.yaml", c) for ch, c in sims.connector_configs.items()]
+    files += [(f"replies-{ch}.yaml", c) for ch, c in sims.sink_configs.items()]
+    for name, config in files:
+        path = out / name
         path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
         paths.append(path)
     return paths

@@ -19,6 +19,7 @@ from simulators.servers.citizen_app import CitizenApp
 from simulators.servers.faults import FaultInjector
 from simulators.servers.hotline import PREFIX as HOTLINE_PREFIX
 from simulators.servers.hotline import Hotline
+from simulators.servers.ledger import Reply
 from simulators.servers.legal_stations import DOWN_MODES, LegalStations
 from simulators.servers.legal_stations import PREFIX as LEGAL_PREFIX
 from simulators.servers.petition_window import PREFIX as PETITION_PREFIX
@@ -26,7 +27,9 @@ from simulators.servers.petition_window import PetitionWindow
 from simulators.servers.provincial import PREFIX as PROVINCIAL_PREFIX
 from simulators.servers.provincial import Provincial
 from simulators.servers.state import ServerState
-from simulators.servers.storms import Storm, check_storm, storm_middleware
+from simulators.servers.storms import REPLY_STORM_KINDS, Storm, check_storm, storm_middleware
+
+Replier = CitizenApp | Hotline  # the channel servers that take replies
 
 # Which channel's OAuth tokens die with each credential (the others have no tokens).
 TOKEN_CHANNEL_OF = {"citizen_client_secret": Channel.CITIZEN_APP.value}
@@ -62,6 +65,7 @@ def connector_configs(base_url: str, creds: dict[str, str]) -> dict[str, dict[st
             "client_secret": creds["citizen_client_secret"],
             "page_size": 100,
             "poll_interval_s": 5,
+            "replies": True,
         },
         Channel.PETITION_WINDOW.value: {
             "name": "petition_window-sim",
@@ -78,6 +82,7 @@ def connector_configs(base_url: str, creds: dict[str, str]) -> dict[str, dict[st
             "app_secret": creds["hotline_app_secret"],
             "poll_interval_s": 10,
             "lookback_s": 900,
+            "replies": True,
         },
         Channel.PROVINCIAL_PETITION.value: {
             "name": "provincial_petition-sim",
@@ -102,12 +107,30 @@ def connector_configs(base_url: str, creds: dict[str, str]) -> dict[str, dict[st
     }
 
 
+def sink_configs(configs: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """A ready reply-sink config per channel that takes replies, naming its source connector."""
+    return {
+        channel: {
+            "name": f"{config['name']}-replies",
+            "type": "sink",
+            "channel": channel,
+            "connector": config["name"],
+        }
+        for channel, config in configs.items()
+        if config.get("replies") is True
+    }
+
+
 class Simulators:
     """A running set of channel simulators and the controls tests use on them."""
 
-    def __init__(self, state: ServerState, legal: LegalStations) -> None:
+    def __init__(
+        self, state: ServerState, legal: LegalStations, repliers: dict[str, Replier] | None = None
+    ) -> None:
         self._state = state
         self._legal = legal
+        self._repliers = repliers or {}
+        self.sink_configs: dict[str, dict[str, object]] = {}
         self._rotations = 0
         self.connector_configs: dict[str, dict[str, object]] = {}
 
@@ -166,11 +189,38 @@ class Simulators:
         """
         storm = Storm(kind, rate)
         check_storm(channel, storm)
-        self._state.storms[channel] = storm
+        storms = self._state.reply_storms if kind in REPLY_STORM_KINDS else self._state.storms
+        storms[channel] = storm
 
-    def end_storm(self, channel: str) -> None:
-        """Let ``channel`` answer normally again (faults at the set rate only)."""
-        self._state.storms.pop(channel, None)
+    def end_storm(self, channel: str, kind: str | None = None) -> None:
+        """Let ``channel`` answer normally again (faults at the rate only): the storm of
+        ``kind``'s side (listing, or replies for a ``reply_*`` kind), or both sides."""
+        if kind is None or kind not in REPLY_STORM_KINDS:
+            self._state.storms.pop(channel, None)
+        if kind is None or kind in REPLY_STORM_KINDS:
+            self._state.reply_storms.pop(channel, None)
+
+    def replies(self, channel: str) -> list[Reply]:
+        """Every reply ``channel``'s idempotency ledger took (a repeated key is not in twice)."""
+        return self._state.replies.replies(channel)
+
+    def reply_answers(self, channel: str) -> dict[str, int]:
+        """How ``channel``'s reply endpoint answered: ``taken``, ``repeat``, ``closed``..."""
+        prefix = channel + "."
+        answers = self._state.replies.answers.items()
+        return {k.removeprefix(prefix): n for k, n in answers if k.startswith(prefix)}
+
+    def current_record(self, channel: str, external_id: str) -> dict[str, object] | None:
+        """The record as ``channel`` (one that takes replies) serves it now, if it does."""
+        server = self._repliers.get(channel)
+        latest = server.latest(external_id) if server is not None else None
+        return dict(latest.record) if latest is not None else None
+
+    def close_upstream(self, channel: str, external_id: str) -> None:
+        """The upstream closes a record itself (a new version): replies to it get 409 / 40901."""
+        server = self._repliers.get(channel)
+        if server is None or server.close_upstream(external_id) is None:
+            raise ValueError(f"no {channel} record {external_id!r} to close")
 
     def rotate_secret(self, key: str) -> str:
         """Replace credential ``key`` (e.g. ``citizen_client_secret``) by a new one; return it.
@@ -200,19 +250,18 @@ class Simulators:
         return self._legal.down_mode(station_id)
 
 
-def build_app(state: ServerState) -> tuple[web.Application, LegalStations]:
-    """The aiohttp application serving all five channels."""
+def build_app(state: ServerState) -> tuple[web.Application, LegalStations, dict[str, Replier]]:
+    """The aiohttp application serving all five channels (and the two that take replies)."""
     app = web.Application(middlewares=[storm_middleware(state)])
     legal = LegalStations(state)
-    for server in (
-        CitizenApp(state),
-        PetitionWindow(state),
-        Hotline(state),
-        Provincial(state),
-        legal,
-    ):
+    citizen, hotline = CitizenApp(state), Hotline(state)
+    for server in (citizen, PetitionWindow(state), hotline, Provincial(state), legal):
         app.add_routes(server.routes())
-    return app, legal
+    repliers: dict[str, Replier] = {
+        Channel.CITIZEN_APP.value: citizen,
+        Channel.HOTLINE_12351.value: hotline,
+    }
+    return app, legal, repliers
 
 
 @asynccontextmanager
@@ -226,15 +275,16 @@ async def start_simulators(options: SimulatorOptions) -> AsyncIterator[Simulator
         credentials=make_credentials(options.seed) | dict(options.credentials),
         station_outage_s=options.station_outage_s / options.speed,
     )
-    app, legal = build_app(state)
+    app, legal, repliers = build_app(state)
     runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, options.host, options.port)
     await site.start()
     port = _bound_port(site)
     state.base_url = f"http://{options.host}:{port}"
-    sims = Simulators(state, legal)
+    sims = Simulators(state, legal, repliers)
     sims.connector_configs = connector_configs(state.base_url, state.credentials)
+    sims.sink_configs = sink_configs(sims.connector_configs)
     try:
         yield sims
     finally:

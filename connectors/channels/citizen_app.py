@@ -12,35 +12,19 @@ from datetime import timedelta
 from typing import Any, cast
 
 from connectors.base import SourceContext
-from connectors.channels.common import Invalid, dumps, error_code, json_body, parse_aware, query
+from connectors.channels.citizen_api import TABLE, CitizenAuth
+from connectors.channels.common import Invalid, dumps, json_body, parse_aware, query
 from connectors.config import CitizenAppConfig, ConnectorConfig
-from connectors.errors import CursorExpiredError, MalformedResponseError, TokenExpiredError
+from connectors.errors import CursorExpiredError, MalformedResponseError
 from connectors.http import HttpPollingSource, HttpRequest, HttpResponse, Page
 from connectors.intake import Batch
 from connectors.ledger import DeadLetterMemory, VersionLedger, newer_int
 from connectors.registry import register
-from connectors.resolution import Action, Resolution, ResolutionTable
-from core.logging import masker
 from schemas.channels import Channel
 from schemas.raw import RawEnvelope, utc_now
 
 LEDGER_HORIZON = timedelta(days=2)
 MAX_CURSOR_RECOVERIES = 5  # a since= re-read starts at the last updated_at seen
-
-TABLE = ResolutionTable(
-    "citizen_app",
-    {
-        (401, "invalid_token"): Resolution(Action.REAUTHENTICATE, "access token expired"),
-        (401, "invalid_client"): Resolution(Action.CONFIG_ERROR, "client credentials refused"),
-        401: Resolution(Action.REAUTHENTICATE, "unauthorised; fetching a new token"),
-        410: Resolution(Action.CURSOR_EXPIRED, "cursor expired"),
-        429: Resolution(Action.RATE_LIMITED, "rate limited"),
-    },
-)
-TOKEN_TABLE = ResolutionTable(
-    "citizen_app token endpoint",
-    {401: Resolution(Action.CONFIG_ERROR, "client credentials refused")},
-)
 
 
 @dataclass
@@ -84,7 +68,7 @@ class CitizenAppSource(HttpPollingSource):
     def __init__(self, config: ConnectorConfig, context: SourceContext) -> None:
         super().__init__(config, context)
         self.state = CitizenState()
-        self._token: str | None = None
+        self.auth = CitizenAuth(self.config, self.client)
         self._since: str | None = None  # set after a 410 until a page gives a new cursor
 
     def load_state(self, states: dict[str, dict[str, Any]]) -> None:
@@ -119,44 +103,11 @@ class CitizenAppSource(HttpPollingSource):
 
     async def prepare(self, request: HttpRequest) -> HttpRequest:
         """Add the bearer token, fetching one when there is none."""
-        if self._token is None:
-            self._token = await self._fetch_token()
-        return request.with_headers(Authorization=f"Bearer {self._token}")
-
-    async def _fetch_token(self) -> str:
-        form = query(
-            {
-                "grant_type": "client_credentials",
-                "client_id": self.config.client_id,
-                "client_secret": self.config.client_secret.get_secret_value(),
-            }
-        )
-        request = HttpRequest(
-            f"{self.config.base_url}/oauth/token",
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            data=form.encode(),
-        )
-        response = await self.send(request)
-        TOKEN_TABLE.check(
-            response.status, error_code(response.body), retry_after=self.retry_after(response)
-        )
-        data = json_body(response.body, "citizen_app token")
-        token = data.get("access_token") if isinstance(data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise MalformedResponseError("citizen_app token: no access_token in the answer")
-        masker().add_secret(token)
-        return token
+        return await self.auth.authorize(request)
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         """Resolve through the table; a refused token is dropped so the retry gets a new one."""
-        try:
-            self.table.check(
-                response.status, error_code(response.body), retry_after=self.retry_after(response)
-            )
-        except TokenExpiredError:
-            self._token = None
-            raise
+        self.auth.check(self.table, response)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> Page:
         """Appeals not yet written become records, broken ones dead letters; the cursor moves."""

@@ -12,18 +12,16 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from connectors.base import SourceContext
 from connectors.channels.common import Invalid, dumps, json_body, now_local, parse_local
-from connectors.channels.hotline_signing import new_nonce, signed_query
+from connectors.channels.hotline_api import BUSINESS_CODES, TABLE, check_answer, signed_url
 from connectors.config import ConnectorConfig, Hotline12351Config
 from connectors.errors import MalformedResponseError
 from connectors.http import HttpPollingSource, HttpRequest, HttpResponse, Page
 from connectors.intake import Batch
 from connectors.ledger import WatermarkState, newer_text
 from connectors.registry import register
-from connectors.resolution import Action, Resolution, ResolutionTable
 from schemas.channels import Channel
 from schemas.raw import RawEnvelope, utc_now
 
@@ -33,20 +31,6 @@ PAGE_SIZE = 100  # the API's maximum
 MAX_WINDOW = timedelta(hours=24)  # the API's widest window
 LEDGER_MARGIN = timedelta(minutes=5)
 MAX_REREADS = 3  # re-reads of a window whose total changed while paging
-
-TABLE = ResolutionTable("hotline_12351")
-BUSINESS_CODES = ResolutionTable(
-    "hotline_12351",
-    {
-        0: Resolution(Action.SUCCESS, "success"),
-        40101: Resolution(Action.CONFIG_ERROR, "signature refused (40101): check app_key/secret"),
-        40102: Resolution(Action.RETRY, "timestamp refused (40102): clock skew?"),
-        40103: Resolution(Action.RETRY, "nonce refused as reused (40103)"),
-        42901: Resolution(Action.RATE_LIMITED, "rate limited (42901)", min_wait_s=1.0),
-        50000: Resolution(Action.RETRY, "system busy (50000)"),
-    },
-    business_codes=True,
-)
 
 
 def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -69,7 +53,6 @@ class HotlineSource(HttpPollingSource):
     def __init__(self, config: ConnectorConfig, context: SourceContext) -> None:
         super().__init__(config, context)
         self.state = WatermarkState(newer_text)
-        self._path = urlsplit(self.config.base_url).path.rstrip("/") + PATH
 
     def load_state(self, states: dict[str, dict[str, Any]]) -> None:
         """Adopt the committed checkpoint."""
@@ -111,22 +94,13 @@ class HotlineSource(HttpPollingSource):
             "end_time": str(request.context["end_time"]),
             "page_no": str(request.context["page_no"]),
             "page_size": str(PAGE_SIZE),
-            "app_key": self.config.app_key,
-            "timestamp": str(int(time.time() * 1000)),
-            "nonce": new_nonce(),
         }
-        secret = self.config.app_secret.get_secret_value()
-        query = signed_query(secret, request.method, self._path, params)
-        return HttpRequest(f"{request.url}?{query}", request.method, context=request.context)
+        url = signed_url(self.config, request.method, PATH, params)
+        return HttpRequest(url, request.method, context=request.context)
 
     def check(self, request: HttpRequest, response: HttpResponse) -> None:
         """HTTP status first, then the business code of the body."""
-        self.table.check(response.status, retry_after=self.retry_after(response))
-        body = json_body(response.body, "hotline_12351 workorders")
-        code = body.get("code") if isinstance(body, dict) else None
-        if not isinstance(code, int):
-            raise MalformedResponseError("hotline_12351 workorders: no business code")
-        BUSINESS_CODES.check(code)
+        check_answer(response, "hotline_12351 workorders", BUSINESS_CODES)
 
     def parse(self, request: HttpRequest, response: HttpResponse) -> Page:
         """New order versions become records; the last page of a window moves the watermark."""

@@ -150,6 +150,11 @@ class TopicCatalog:
         """Transactional id of a connector's intake writer (records, checkpoint, dead letters)."""
         return self._n(f"unionhub.connector.{connector}")
 
+    def sink_group(self, sink: str) -> str:
+        """Consumer group of a reply sink (its ``cases.state`` offsets, committed with its
+        dead letters and reply ledger in its transactions)."""
+        return self._n(f"unionhub.connector.{sink}")
+
     def configstore_transactional_id(self, instance: str) -> str:
         """Transactional id of one config store instance (a daemon, a CLI call)."""
         return self._n(f"unionhub.configstore.{instance}")

@@ -199,6 +199,10 @@ class Scenario:
         numbers = {n for p in self.people for n in (p.mobile, p.landline, p.id_number) if n}
         return sorted(numbers)
 
+    def served_changed(self) -> None:
+        """The records served changed at run time (a reply's version): recompute the truth."""
+        self._truth = None
+
     @property
     def truth(self) -> GroundTruth:
         """What a correct unionhub outputs for this scenario (computed once, from the records)."""

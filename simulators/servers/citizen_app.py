@@ -1,8 +1,11 @@
 """``citizen_app``: OAuth2 client credentials, an appeal change log behind an opaque cursor.
 
-Routes under ``/citizen``: ``POST /oauth/token`` and ``GET /api/v2/appeals``.
-The log holds every appeal version in change order; the visible part is a
-prefix of it (a change is visible from its ``updated_at``).
+Routes under ``/citizen``: ``POST /oauth/token``, ``GET /api/v2/appeals``, the
+reply endpoint ``POST /api/v2/appeals/{appeal_id}/replies``
+(:mod:`simulators.servers.citizen_replies`) and ``GET /_sim/status``. The log
+holds every appeal version in change order; the visible part is a prefix of it
+(a change is visible from its ``updated_at``); a reply's version is inserted at
+the end of the visible part, so no cursor handed out moves.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ import orjson
 from aiohttp import web
 
 from schemas.channels import Channel
+from simulators.scenario.clock import iso_cst
 from simulators.scenario.generator import CST
+from simulators.scenario.model import RecordVersion
+from simulators.servers import citizen_replies
 from simulators.servers.auth import TOKEN_TTL_S, TokenStore, bearer
+from simulators.servers.replies import append_version, status_route, withdraw_unreleased
 from simulators.servers.state import ServerState, drop_connection, json_response
 
 PREFIX = "/citizen"
@@ -39,6 +46,9 @@ class CitizenApp:
             (v for v in state.scenario.versions if v.channel == Channel.CITIZEN_APP),
             key=lambda v: (v.at, v.external_id, v.version),
         )
+        self._index()
+
+    def _index(self) -> None:
         self.visible_at = [v.visible_at for v in self.log]
         self.ats = [v.at for v in self.log]
 
@@ -47,7 +57,41 @@ class CitizenApp:
         return [
             web.post(PREFIX + "/oauth/token", self.token),
             web.get(PREFIX + "/api/v2/appeals", self.appeals),
+            web.post(PREFIX + "/api/v2/appeals/{appeal_id}/replies", self.reply),
+            status_route(self.state, PREFIX, CHANNEL),
         ]
+
+    async def reply(self, request: web.Request) -> web.StreamResponse:
+        """``POST .../appeals/{appeal_id}/replies`` (see :mod:`citizen_replies`)."""
+        return await citizen_replies.reply(self, request)
+
+    def latest(self, appeal_id: str) -> RecordVersion | None:
+        """The appeal's newest version served now, if any."""
+        visible = self.log[: self._visible_count()]
+        return next((v for v in reversed(visible) if v.external_id == appeal_id), None)
+
+    def next_version(self, latest: RecordVersion, status: str) -> RecordVersion:
+        """Log the appeal's next version with ``status``, now; its unreleased ones withdrawn.
+
+        It goes at the end of the visible part of the log (never before the last
+        visible change), so no cursor handed out moves.
+        """
+        visible = self._visible_count()
+        now = self.state.now()
+        at = max(now, self.ats[visible - 1]) if visible else now
+        number = int(latest.record["version"]) + 1
+        record = latest.record | {"version": number, "updated_at": iso_cst(at), "status": status}
+        withdraw_unreleased(self.state, CHANNEL, latest.external_id)
+        version = append_version(self.state, latest, record, str(number), at)
+        later = [v for v in self.log[visible:] if v.external_id != latest.external_id]
+        self.log = [*self.log[:visible], version, *later]
+        self._index()
+        return version
+
+    def close_upstream(self, appeal_id: str) -> RecordVersion | None:
+        """The platform closes the appeal itself (its next version ``closed``); None if unknown."""
+        latest = self.latest(appeal_id)
+        return None if latest is None else self.next_version(latest, "closed")
 
     async def token(self, request: web.Request) -> web.Response:
         """Client-credentials grant."""

@@ -1,8 +1,11 @@
 """``hotline_12351``: a signed open API (HTTP 200 always, business codes), offset paging.
 
-Route: ``GET /hotline/open/api/v1/workorders``. The signature covers the path as
-sent, so the ``/hotline`` prefix is part of PATH. Orders are served in their
-current version; an order updated while a client pages moves to a later window.
+Routes: ``GET /hotline/open/api/v1/workorders``, the feedback endpoint ``POST
+/hotline/open/api/v1/workorders/{order_no}/feedback``
+(:mod:`simulators.servers.hotline_feedback`) and ``GET /hotline/_sim/status``.
+The signature covers the path as sent, so the ``/hotline`` prefix is part of
+PATH. Orders are served in their current version; an order updated while a
+client pages moves to a later window.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from schemas.channels import Channel
+from simulators.scenario.clock import plain_cst
 from simulators.scenario.generator import CST
 from simulators.scenario.model import RecordVersion
+from simulators.servers import hotline_feedback
 from simulators.servers.auth import TIMESTAMP_WINDOW_MS, NonceRegistry, sign
+from simulators.servers.replies import append_version, status_route, withdraw_unreleased
 from simulators.servers.state import ServerState, json_response
 
 PREFIX = "/hotline"
@@ -47,7 +53,46 @@ class Hotline:
     def routes(self) -> list[web.RouteDef]:
         """The routes to add to the simulator app."""
         # Also at the root, so the spec's worked example (PATH without prefix) replays verbatim.
-        return [web.get(PATH, self.workorders), web.get(ROOT_PATH, self.workorders)]
+        return [
+            web.get(PATH, self.workorders),
+            web.get(ROOT_PATH, self.workorders),
+            web.post(PATH + "/{order_no}/feedback", self.feedback),
+            status_route(self.state, PREFIX, CHANNEL),
+        ]
+
+    async def feedback(self, request: web.Request) -> web.StreamResponse:
+        """``POST .../workorders/{order_no}/feedback`` (see :mod:`hotline_feedback`)."""
+        return await hotline_feedback.feedback(self, request)
+
+    def latest(self, order_no: str) -> RecordVersion | None:
+        """The order's version served now, if any."""
+        current = None
+        for v in self.orders.get(order_no, []):
+            if not self.state.visible(v.visible_at):
+                break
+            current = v
+        return current
+
+    def next_version(self, latest: RecordVersion, changes: dict[str, str]) -> RecordVersion:
+        """The order's next version with ``changes``, now (one second after the last at
+        least); its unreleased versions are withdrawn."""
+        now = self.state.now().replace(microsecond=0)
+        at = max(now, latest.at.replace(microsecond=0) + timedelta(seconds=1))
+        label = plain_cst(at)
+        record = latest.record | changes | {"update_time": label}
+        withdraw_unreleased(self.state, CHANNEL, latest.external_id)
+        version = append_version(self.state, latest, record, label, at)
+        served = [v for v in self.orders[latest.external_id] if self.state.visible(v.visible_at)]
+        self.orders[latest.external_id] = [*served, version]
+        return version
+
+    def close_upstream(self, order_no: str) -> RecordVersion | None:
+        """The hotline closes the order itself (已办结); None if unknown."""
+        latest = self.latest(order_no)
+        if latest is None:
+            return None
+        changes = {"status": hotline_feedback.DONE, "handle_result": "热线坐席已办结"}
+        return self.next_version(latest, changes)
 
     def _current(self) -> list[RecordVersion]:
         out = []
@@ -60,6 +105,10 @@ class Hotline:
             if current is not None:
                 out.append(current)
         return out
+
+    def check_signature(self, request: web.Request) -> web.Response | None:
+        """The business error a badly signed request gets, None when the signature holds."""
+        return self._check_signature(request)
 
     def _check_signature(self, request: web.Request) -> web.Response | None:
         q = request.query

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from simulators.scenario.model import Scenario
 from simulators.servers.faults import FaultInjector
+from simulators.servers.ledger import ReplyLedger
 
 if TYPE_CHECKING:
     from simulators.servers.auth import TokenStore
@@ -34,6 +35,8 @@ class ServerState:
     station_overrides: dict[str, str | None] = field(default_factory=dict)
     torn_batches: set[str] = field(default_factory=set)
     storms: dict[str, Storm] = field(default_factory=dict)  # channel -> its current storm
+    reply_storms: dict[str, Storm] = field(default_factory=dict)  # on reply endpoints only
+    replies: ReplyLedger = field(default_factory=ReplyLedger)
     token_stores: dict[str, TokenStore] = field(default_factory=dict)  # channel -> OAuth tokens
 
     def now(self) -> datetime:

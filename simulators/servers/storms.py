@@ -9,7 +9,13 @@ middleware in front of the channel servers, so it needs nothing from them:
   ``drop`` closes the connection, ``hang`` keeps the request open past any
   client timeout (:data:`simulators.servers.state.HANG_S`);
 * ``torn`` (``petition_window`` only) cuts a successful CSV download to two
-  thirds of its bytes, so its sha256 does not match the listing.
+  thirds of its bytes, so its sha256 does not match the listing;
+* ``reply_429``, ``reply_5xx``, ``reply_drop``, ``reply_hang`` (``citizen_app``
+  and ``hotline_12351``) hit only the reply endpoints, beside any listing storm:
+  citizen_app answers 429 + ``Retry-After: 1`` / 503, the hotline its business
+  codes 42901 / 50000 (HTTP 200, as its open API always answers); ``reply_lost``
+  lets the reply be taken, then holds the answer open and drops it (a crash
+  between send and commit, seen from the upstream).
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ from schemas.channels import Channel
 from simulators.servers import citizen_app, hotline, legal_stations, petition_window, provincial
 from simulators.servers.state import ServerState, drop_connection, json_response
 
-STORM_KINDS = ("http_5xx", "http_429", "drop", "hang", "torn")
+REPLY_STORM_KINDS = ("reply_429", "reply_5xx", "reply_drop", "reply_hang", "reply_lost")
+STORM_KINDS = ("http_5xx", "http_429", "drop", "hang", "torn", *REPLY_STORM_KINDS)
 TORN_CHANNELS = frozenset({Channel.PETITION_WINDOW.value})
+REPLY_CHANNELS = frozenset({Channel.CITIZEN_APP.value, Channel.HOTLINE_12351.value})
+REPLY_PATH_ENDS = ("/replies", "/feedback")
 PREFIXES = {
     citizen_app.PREFIX: citizen_app.CHANNEL,
     petition_window.PREFIX: petition_window.CHANNEL,
@@ -56,6 +65,13 @@ def check_storm(channel: str, storm: Storm) -> None:
         raise ValueError(f"unknown channel {channel!r}")
     if storm.kind == "torn" and channel not in TORN_CHANNELS:
         raise ValueError("only petition_window downloads can be torn")
+    if storm.kind in REPLY_STORM_KINDS and channel not in REPLY_CHANNELS:
+        raise ValueError("only citizen_app and hotline_12351 take replies")
+
+
+def is_reply(request: web.Request) -> bool:
+    """Whether ``request`` is a call of a reply endpoint."""
+    return request.method == "POST" and request.path.endswith(REPLY_PATH_ENDS)
 
 
 def channel_of(path: str) -> str | None:
@@ -72,6 +88,12 @@ def storm_middleware(state: ServerState) -> Callable[..., Awaitable[web.StreamRe
     @web.middleware
     async def storms(request: web.Request, handler: Handler) -> web.StreamResponse:
         channel = channel_of(request.path)
+        if channel is not None and is_reply(request):
+            reply_storm = state.reply_storms.get(channel)
+            if reply_storm is not None and state.faults.chance(reply_storm.rate):
+                if reply_storm.kind == "reply_lost":
+                    await handler(request)  # taken upstream...
+                return await _reply_storm(state, channel, reply_storm, request)
         storm = state.storms.get(channel) if channel is not None else None
         if channel is None or storm is None or not state.faults.chance(storm.rate):
             return await handler(request)
@@ -102,3 +124,21 @@ async def _torn(
     state.faults.count(channel, "storm_torn")
     response.body = body[: max(1, len(body) * 2 // 3)]
     return response
+
+
+async def _reply_storm(
+    state: ServerState, channel: str, storm: Storm, request: web.Request
+) -> web.StreamResponse:
+    state.faults.count(channel, f"storm_{storm.kind}")
+    hotline_channel = channel == hotline.CHANNEL
+    if storm.kind == "reply_429":
+        if hotline_channel:
+            return json_response({"code": 42901, "msg": "请求过于频繁", "data": None})
+        return json_response({"error": "rate_limited"}, 429, **{"Retry-After": "1"})
+    if storm.kind == "reply_5xx":
+        if hotline_channel:
+            return json_response({"code": 50000, "msg": "系统繁忙", "data": None})
+        return json_response({"error": "service unavailable"}, 503)
+    if storm.kind in ("reply_hang", "reply_lost"):
+        await state.hang()  # ... and its answer never comes
+    return drop_connection(request)

@@ -54,6 +54,36 @@ def write(path: Path, config: dict[str, object]) -> Path:
     return path
 
 
+async def test_a_reply_sink_is_added_listed_paused_and_shown_like_a_connector(
+    settings: Settings,
+    topics: TopicCatalog,
+    sims: Simulators,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = {**sims.connector_configs["hotline_12351"], "replies": False}
+    sink = sims.sink_configs["hotline_12351"]
+    sink_path = write(tmp_path / "replies-hotline_12351.yaml", sink)
+    assert await cli(settings, "connectors", "add", str(write(tmp_path / "h.yaml", source))) == 0
+    with pytest.raises(AdminError) as refused:  # no reply credentials: no sink, and it says so
+        await cli(settings, "connectors", "add", str(sink_path))
+    assert refused.value.field == "connector"
+    assert "no reply credentials" in refused.value.reason
+    source["replies"] = True
+    h_path = write(tmp_path / "h.yaml", source)
+    assert await cli(settings, "connectors", "add", "--replace", str(h_path)) == 0
+    assert await cli(settings, "connectors", "add", str(sink_path)) == 0
+    capsys.readouterr()
+    assert await cli(settings, "connectors", "list") == 0
+    rows = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows == {"hotline_12351-sim": "source", "hotline_12351-sim-replies": "sink"}
+    assert await cli(settings, "connectors", "pause", str(sink["name"])) == 0
+    assert await cli(settings, "connectors", "show", str(sink["name"])) == 0
+    shown: Any = json_out(capsys.readouterr().out)
+    assert (shown["target_state"], shown["status"]["type"]) == ("PAUSED", "sink")
+    assert shown["status"]["source_connector"] == "hotline_12351-sim"
+
+
 async def test_every_connectors_verb(
     settings: Settings,
     topics: TopicCatalog,

@@ -281,3 +281,48 @@ async def test_openapi_document_describes_every_admin_route(
         if route.method != "HEAD" and route.resource is not None
     }
     assert served == documented
+
+
+async def test_a_reply_sink_is_a_connector_of_type_sink_over_a_source_with_reply_credentials(
+    client: TestClient[Any, Any], sims: Simulators
+) -> None:
+    plugins = (await _json(client, "GET", "/connector-plugins"))[1]
+    assert {"class": "citizen_app", "type": "sink"} in plugins
+    assert {"class": "hotline_12351", "type": "sink"} in plugins
+    assert {p["class"] for p in plugins if p["type"] == "sink"} == {"citizen_app", "hotline_12351"}
+    sink = dict(sims.sink_configs["citizen_app"])
+    status, body = await _json(client, "POST", "/connectors", json=sink)
+    assert (status, body["field"]) == (400, "connector")
+    assert body["reason"] == "no source connector named citizen_app-sim: no sink"
+    # A channel config without reply credentials gets no sink, and says so.
+    source = {**sims.connector_configs["citizen_app"], "replies": False}
+    assert (await _json(client, "POST", "/connectors", json=source))[0] == 201
+    status, body = await _json(client, "POST", "/connectors", json=sink)
+    assert (status, body["field"]) == (400, "connector")
+    assert "has no reply credentials" in body["reason"]
+    status, body = await _json(client, "GET", "/connectors/citizen_app-sim/status")
+    assert body["type"] == "source"
+    assert body["replies"]["possible"] is False
+    assert "no reply credentials" in body["replies"]["reason"]
+    status, _ = await _json(
+        client, "PUT", "/connectors/citizen_app-sim/config", json={**source, "replies": True}
+    )
+    assert status == 200
+    status, body = await _json(client, "POST", "/connectors", json=sink)
+    assert status == 201, body
+    assert (body["status"]["type"], body["status"]["source_connector"]) == (
+        "sink",
+        "citizen_app-sim",
+    )
+    status, body = await _json(client, "GET", "/connectors/citizen_app-sim/status")
+    assert body["replies"] == {
+        "possible": True,
+        "reason": None,
+        "sinks": ["citizen_app-sim-replies"],
+    }
+    assert (await _json(client, "PUT", "/connectors/citizen_app-sim-replies/pause"))[0] == 202
+    status, body = await _json(client, "GET", "/connectors/citizen_app-sim-replies")
+    assert (body["target_state"], body["status"]["type"]) == ("PAUSED", "sink")
+    bad = {**sink, "name": "x-replies", "channel": "petition_window"}
+    status, body = await _json(client, "POST", "/connectors", json=bad)
+    assert (status, body["field"]) == (400, "channel")

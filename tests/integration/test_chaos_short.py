@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from chaos.plan import STORMS, make_plan
+from chaos.plan import REPLY_CHANNELS, REPLY_STORMS, STORMS, make_plan
 from chaos.report import ChaosReport
 from chaos.run import ChaosOptions, parse_options, run_chaos
 from chaos.scan import ScanResult
@@ -77,14 +77,23 @@ def test_the_chaos_happened(report: ChaosReport) -> None:
     assert tally.kills == 3
     assert tally.broker_restarts == 1
     assert tally.daemon_exits == 0, "the daemon rode out the broker restart"
-    assert set(tally.storms) == {f"{channel}.{kind}" for channel, kind, _ in STORMS}
+    storms = {f"{channel}.{kind}" for channel, kind, _ in (*STORMS, *REPLY_STORMS)}
+    assert set(tally.storms) - storms in [{f"{c}.reply_lost"} for c in REPLY_CHANNELS]
+    assert storms <= set(tally.storms)
     assert tally.stations_forced_down >= 50  # a fifth of the 262 stations
     assert tally.secret_rotations == 1
     assert tally.connector_failed_on_old_secret
     assert tally.secret_fixed_by_admin
     # Every storm hit requests (a storm lasts until it has), on top of the usual faults.
     storm_faults = {kind for kind in report.faults if ".storm_" in kind}
-    assert storm_faults == {f"{channel}.storm_{kind}" for channel, kind, _ in STORMS}
+    listing = {f"{channel}.storm_{kind}" for channel, kind, _ in STORMS}
+    assert listing <= storm_faults
+    # A reply storm bites only if cases are resolved while it blows; the kill's one must.
+    replying = storm_faults - listing
+    if report.replies.expected:
+        assert any(kind.endswith(".storm_reply_lost") for kind in replying)
+    kinds = [*(kind for _, kind, _ in REPLY_STORMS), "reply_lost"]
+    assert replying <= {f"{c}.storm_{k}" for c in REPLY_CHANNELS for k in kinds}
     assert sum(n for kind, n in report.faults.items() if kind not in storm_faults) > 0
 
 
@@ -105,8 +114,22 @@ def test_the_plan_is_seeded_and_spreads_the_kills() -> None:
     assert len(plan.broker_restarts) == 1
     assert {(w.channel, w.kind) for w in plan.storms} == {(c, k) for c, k, _ in STORMS}
     assert all(w.at_s + w.for_s <= 180 for w in (*plan.storms, plan.stations_down))
+    assert {(w.channel, w.kind) for w in plan.reply_storms} == {(c, k) for c, k, _ in REPLY_STORMS}
+    assert plan.sink_kill is not None
+    assert plan.sink_kill.kind == "reply_lost"
+    assert 0.4 * 180 <= plan.sink_kill.at_s <= 0.75 * 180
     with pytest.raises(ValueError, match="duration_s"):
         make_plan(seed=3, duration_s=0, kills=1)
+
+
+def test_every_reply_owed_reached_the_upstream_once(report: ChaosReport) -> None:
+    replies = report.replies
+    assert (replies.missing, replies.duplicated) == (0, 0), replies
+    if not replies.expected:
+        pytest.skip("no case was resolved in the run: nothing owed a reply")
+    assert replies.upstream + replies.refused == replies.expected
+    assert report.tally.sink_kills == 1, "killed once between a reply's send and its commit"
+    assert replies.repeats_absorbed >= 1, "the key sent again after the kill was taken once"
 
 
 def test_leader_kills_are_spread_and_leave_the_rest_of_a_seed_s_plan_alone() -> None:

@@ -276,6 +276,16 @@ async def test_cli_writes_configs_prints_urls_and_stops_on_sigint(tmp_path: Path
         lines.append(line.decode().rstrip("\n"))
     base_url = lines[0].split()[2]
     configs = {p.stem: yaml.safe_load(p.read_text("utf-8")) for p in out.glob("*.yaml")}
+    sinks = {k: configs.pop(k) for k in list(configs) if k.startswith("replies-")}
+    assert sinks == {  # one reply sink per channel that takes replies, naming its source
+        f"replies-{ch}": {
+            "name": f"{ch}-sim-replies",
+            "type": "sink",
+            "channel": ch,
+            "connector": f"{ch}-sim",
+        }
+        for ch in ("citizen_app", "hotline_12351")
+    }
     assert set(configs) == {
         "citizen_app",
         "petition_window",

@@ -240,6 +240,19 @@ def test_resolve_meets_contact_too_and_a_satisfied_visit_closes() -> None:
     assert closed.closed_at == MONDAY + timedelta(days=2)
 
 
+def test_a_resolve_keeps_its_reason_for_the_channel_and_survives_the_changelog() -> None:
+    case = act(new_case(), ActionKind.ACCEPT, MONDAY + timedelta(minutes=5))
+    resolved = act(case, ActionKind.RESOLVE, MONDAY + timedelta(hours=3), reason="已协调企业支付")
+    entry = resolved.history[-1]
+    assert (entry.detail, entry.reason) == ("resolved", "已协调企业支付")
+    assert LoopCase.decode(resolved.encode()) == resolved
+    assert resolved.view().history[-1].reason == "已协调企业支付"
+    assert case.view().history[-1].reason is None  # only a resolve keeps one
+    old_form = resolved.encode()
+    old_form["h"] = [row[:5] for row in old_form["h"]]  # written before reasons were kept
+    assert LoopCase.decode(old_form).history[-1].reason is None
+
+
 def test_a_dissatisfied_visit_reopens_with_a_new_resolve_clock_and_two_signals() -> None:
     resolved = in_state(CaseStatus.RESOLVED)
     when = MONDAY + timedelta(days=1)

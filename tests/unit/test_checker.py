@@ -184,6 +184,17 @@ def test_a_version_dead_lettered_instead_is_not_lost_but_an_unexpected_dead_lett
     assert not report.ok
 
 
+def test_a_refused_reply_excuses_no_lost_version_and_is_no_unexpected_dead_letter() -> None:
+    events = [m for m in _correct_events() if m.value and m.value["event_id"] != "e2"]
+    dead = [
+        _dead_letter("petition_window", "W9", "csv_wrong_cell_count", "B7"),
+        _dead_letter("citizen_app", "A1", "reply_refused", "cases.state@0:3"),
+    ]
+    report = _check(_observed(dispatch=events, dead=dead))
+    assert (report.lost, report.dead_letters_unexpected) == (1, 0)
+    assert _check(_observed(dead=dead)).ok  # the chaos run judges the replies
+
+
 def test_a_version_in_two_events_or_one_event_twice_on_a_topic_is_a_duplicate() -> None:
     second = _event("e3-again", "duplicate_report", "C-A1", H1, "u1", "nanshan")
     report = _check(_observed(dispatch=[*_correct_events(), second]))

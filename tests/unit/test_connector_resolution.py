@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.channels.citizen_app import TABLE as CITIZEN_TABLE
-from connectors.channels.hotline_12351 import BUSINESS_CODES
+from connectors.channels.citizen_api import TABLE as CITIZEN_TABLE
+from connectors.channels.hotline_api import BUSINESS_CODES
 from connectors.errors import (
     CursorExpiredError,
     RateLimitedError,

@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from connectors.config import REPLY_CHANNELS
 from connectors.configfile import parse_config_document
 from core.errors import ConfigError, UnionhubError
 from schemas.channels import Channel
@@ -223,8 +224,10 @@ async def validate(request: web.Request) -> web.Response:
 
 
 async def list_plugins(request: web.Request) -> web.Response:
-    """GET /connector-plugins: the channels a connector can be made for."""
-    return json_response([{"class": c.value, "type": "source"} for c in Channel])
+    """GET /connector-plugins: the channels a source can be made for, and a reply sink."""
+    sources = [{"class": c.value, "type": "source"} for c in Channel]
+    sinks = [{"class": c.value, "type": "sink"} for c in Channel if c in REPLY_CHANNELS]
+    return json_response(sources + sinks)
 
 
 def add_admin_routes(app: web.Application, service: AdminService) -> None:

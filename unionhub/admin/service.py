@@ -19,6 +19,7 @@ from dataclasses import asdict
 from typing import Any
 
 from connectors.base import SourceContext
+from connectors.config import is_sink, reply_refusal
 from connectors.secrets import SecretResolver
 from core.errors import ConfigError
 from core.kafka.topics import TopicCatalog
@@ -219,8 +220,30 @@ class AdminService:
             first = outcome.problems[0]
             detail = "; ".join(f"{p.field}: {p.reason}" for p in outcome.problems)
             raise AdminError(first.field, detail if len(outcome.problems) > 1 else first.reason)
+        if outcome.sink is not None:
+            await self._check_sink(outcome.sink.connector, outcome.sink.channel)
         if isinstance(config, Mapping):  # always, once validate_config accepted it
             await self._store.put(name, dict(config))
+
+    async def _check_sink(self, connector: str, channel: str | None) -> None:
+        """A sink needs a stored source connector with reply credentials; say why not."""
+        stored = (await self._store.snapshot()).get(connector)
+        if stored is None or is_sink(stored.config):
+            raise AdminError("connector", f"no source connector named {connector}: no sink")
+        upstream = validate_config(stored.config, self._shape_resolver).config
+        why = reply_refusal(upstream) if upstream is not None else "its config is invalid"
+        if why is not None:
+            raise AdminError("connector", f"{why}: no sink")
+        if channel is not None and upstream is not None and channel != upstream.channel:
+            raise AdminError("channel", f"differs from connector {connector}'s")
+
+    def replies_of(self, stored: StoredConnector, names: list[str]) -> dict[str, Any] | None:
+        """For a source: whether a reply sink can use it, why not, and the sinks that do."""
+        if is_sink(stored.config):
+            return None
+        upstream = validate_config(stored.config, self._shape_resolver).config
+        why = reply_refusal(upstream) if upstream is not None else "its config is invalid"
+        return {"possible": why is None, "reason": why, "sinks": names}
 
     def _name_of(self, config: object) -> str:
         if not isinstance(config, Mapping):
@@ -251,20 +274,31 @@ class AdminService:
 
     async def _status_json(self, stored: StoredConnector) -> dict[str, Any]:
         status = await self._current_status(stored.name)
+        sinks = [
+            name
+            for name, other in (await self._store.snapshot()).items()
+            if is_sink(other.config) and other.config.get("connector") == stored.name
+        ]
         connector: dict[str, Any]
         if status is None:
             connector = {"state": "UNASSIGNED", "worker_id": None}
         else:
             connector = {k: v for k, v in asdict(status).items() if k not in ("name", "channel")}
             connector["state"] = status.state.value
-        return {
+        sink = is_sink(stored.config)
+        body: dict[str, Any] = {
             "name": stored.name,
-            "channel": stored.config.get("channel"),
+            "channel": stored.config.get("channel") or (status.channel if status else None),
             "target_state": stored.target_state.value,
             "connector": connector,
             "tasks": [],  # Kafka Connect's shape; a unionhub connector is one task
-            "type": "source",
+            "type": "sink" if sink else "source",
         }
+        if sink:
+            body["source_connector"] = stored.config.get("connector")
+        else:
+            body["replies"] = self.replies_of(stored, sorted(sinks))
+        return body
 
 
 def shape_validator(settings: Settings) -> Callable[[dict[str, Any]], object]:

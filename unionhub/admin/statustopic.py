@@ -54,6 +54,9 @@ class ConnectorStatus:
     next_retry_in_s: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     updated_at: str = ""
+    type: str = "source"  # Kafka Connect's connector type: "source" or "sink" (a reply sink)
+    last_error: str | None = None  # the last error seen, masked, even while it runs on
+    lag: int | None = None  # a sink: records of cases.state not handled yet
 
     def encode(self) -> bytes:
         """The record value."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from connectors.config import CONFIG_MODELS, ConnectorConfig
+from connectors.config import CONFIG_MODELS, ConnectorConfig, SinkConfig, is_sink
 from connectors.secrets import SecretResolver
 from core.errors import ConfigError
 from schemas.channels import Channel
@@ -41,6 +41,7 @@ class ValidationOutcome:
 
     problems: list[FieldProblem] = field(default_factory=list)
     config: ConnectorConfig | None = None
+    sink: SinkConfig | None = None  # a valid reply sink's config (it has no upstream of its own)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +91,8 @@ def validate_config(raw: object, resolver: SecretResolver) -> ValidationOutcome:
         data.update(nested)
     elif nested is not None:
         return ValidationOutcome([FieldProblem("settings", "must be a mapping")])
+    if is_sink(data):
+        return _validate_sink(data)
     try:
         channel = channel_of(data)
     except ConfigError as exc:
@@ -110,3 +113,17 @@ def validate_config(raw: object, resolver: SecretResolver) -> ValidationOutcome:
         ]
         return ValidationOutcome(problems)
     return ValidationOutcome(problems, None if problems else config)
+
+
+def _validate_sink(data: dict[str, Any]) -> ValidationOutcome:
+    """A reply sink's shape (whether its connector can reply is the admin service's check)."""
+    try:
+        sink = SinkConfig.model_validate(data)
+    except ValidationError as exc:
+        return ValidationOutcome(
+            [
+                FieldProblem(".".join(str(p) for p in error["loc"]) or "config", error["msg"])
+                for error in exc.errors(include_input=False, include_url=False)
+            ]
+        )
+    return ValidationOutcome(sink=sink)

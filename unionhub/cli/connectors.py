@@ -110,13 +110,14 @@ async def _list(service: AdminService, args: argparse.Namespace) -> int:
     if not names:
         print("no connectors")
         return 0
-    print(f"{'NAME':<28} {'CHANNEL':<20} {'TARGET':<8} {'STATE':<10} LAST SUCCESS")
+    print(f"{'NAME':<28} {'TYPE':<6} {'CHANNEL':<20} {'TARGET':<8} {'STATE':<10} LAST SUCCESS")
     for name in names:
         status = await service.status(name)
         connector = status["connector"]
         print(
-            f"{name:<28} {status['channel']!s:<20} {status['target_state']:<8} "
-            f"{connector['state']:<10} {connector.get('last_success_at') or '-'}"
+            f"{name:<28} {status['type']:<6} {status['channel']!s:<20} "
+            f"{status['target_state']:<8} {connector['state']:<10} "
+            f"{connector.get('last_success_at') or '-'}"
         )
     return 0
 

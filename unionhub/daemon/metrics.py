@@ -38,6 +38,7 @@ class DaemonCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         """The metric families of one scrape."""
         yield from self._connectors()
+        yield from self._sinks()
         yield from self._stations()
         yield from self._router()
         yield from self._dispatch()
@@ -81,6 +82,37 @@ class DaemonCollector(Collector):
             for candidate in ConnectorState:
                 state.add_metric([*values, candidate.value], float(candidate is status.state))
         yield from (records, dead, errors, aborts, last, state)
+
+    def _sinks(self) -> Iterator[Metric]:
+        """Reply sinks: replies the upstream holds, refusals, lag of cases.state, last error."""
+        labels = ["connector", "channel"]
+        replies = CounterMetricFamily(
+            "unionhub_sink_replies", "Replies the upstream acknowledged", labels=labels
+        )
+        refused = CounterMetricFamily(
+            "unionhub_sink_refused",
+            "Replies the upstream refused for good (dead letters on intake.dlq)",
+            labels=labels,
+        )
+        lag = GaugeMetricFamily(
+            "unionhub_sink_lag", "Records of cases.state not handled yet", labels=labels
+        )
+        error = GaugeMetricFamily(
+            "unionhub_sink_last_error_info",
+            "1 while a sink's last attempt failed; the error (masked) in the label",
+            labels=[*labels, "error"],
+        )
+        for status in self._supervisor.statuses():
+            if status.type != "sink":
+                continue
+            values = [status.name, status.channel]
+            replies.add_metric(values, status.records)
+            refused.add_metric(values, status.dead_letters)
+            if status.lag is not None:
+                lag.add_metric(values, float(status.lag))
+            if status.last_error:
+                error.add_metric([*values, status.last_error[:200]], 1.0)
+        yield from (replies, refused, lag, error)
 
     def _stations(self) -> Iterator[Metric]:
         labels = ["connector", "station"]

@@ -5,23 +5,28 @@ start; paused: stop; resumed: start; deleted: stop and forget). A connector
 that fails (bad config, refused credentials, crash) shows FAILED with its
 reason and is started again after an exponential backoff; the others go on.
 Every state change is published to the status topic.
+
+A reply sink (``type: sink``) is a connector too; it is built over the stored
+config of the source connector it names (:func:`connectors.registry.build_sink`),
+so it is rebuilt whenever that config changes (a rotated secret reaches both),
+and fails, saying why, while that connector is absent or cannot reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
-from connectors.base import PollingSource, SourceContext, SourceHealth, SourceState
-from connectors.config import parse_config
-from connectors.registry import build_source
+from connectors.base import Source, SourceContext, SourceHealth, SourceState
+from connectors.config import is_sink, parse_config, parse_sink_config
+from connectors.registry import build_sink, build_source
 from connectors.secrets import SecretResolver
-from core.errors import UnionhubError
+from core.errors import ConfigError, UnionhubError
 from core.logging import masker
 from unionhub.admin.statustopic import ConnectorState, ConnectorStatus, StatusPublisher, now_iso
 from unionhub.configstore import ConfigChange, StoredConnector, TargetState
@@ -48,7 +53,7 @@ class Managed:
 
     stored: StoredConnector
     channel: str
-    source: PollingSource | None = None
+    source: Source | None = None
     state: ConnectorState = ConnectorState.STARTING
     reason: str | None = None
     failures: int = 0
@@ -120,8 +125,9 @@ class ConnectorSupervisor:
                 await self._retarget(change.connector)
 
     async def load(self, connectors: Mapping[str, StoredConnector]) -> None:
-        """Start from a snapshot of the config topic."""
-        for stored in connectors.values():
+        """Start from a snapshot of the config topic (sources first: sinks build on them)."""
+        ordered = sorted(connectors.values(), key=lambda c: is_sink(c.config))
+        for stored in ordered:
             await self.apply(ConfigChange("config", stored.name, stored, stored.offset))
 
     async def tick(self) -> None:
@@ -188,6 +194,16 @@ class ConnectorSupervisor:
             await self._start(managed)
         log.info("connector configured", connector=stored.name, state=str(managed.state))
         await self._publish(stored.name, managed)
+        if not is_sink(stored.config):
+            await self._rebuild_sinks_of(stored.name)
+
+    async def _rebuild_sinks_of(self, connector: str) -> None:
+        """Rebuild the sinks over ``connector`` (its config changed, or it was removed)."""
+        for name, managed in list(self._connectors.items()):
+            config = managed.stored.config
+            if is_sink(config) and config.get("connector") == connector:
+                await self._reconfigure(replace(managed.stored))
+                log.info("reply sink rebuilt", connector=name, over=connector)
 
     async def _retarget(self, stored: StoredConnector) -> None:
         managed = self._connectors.get(stored.name)
@@ -214,6 +230,8 @@ class ConnectorSupervisor:
         del self._connectors[name]
         self.stations.forget(name)
         log.info("connector removed", connector=name)
+        if not is_sink(managed.stored.config):
+            await self._rebuild_sinks_of(name)  # they fail, saying their connector is gone
         if self._publisher is not None:
             try:
                 await self._publisher.forget_connector(name)
@@ -223,16 +241,31 @@ class ConnectorSupervisor:
     async def _start(self, managed: Managed) -> None:
         managed.retry_at = None
         try:
-            config = parse_config(managed.stored.config, self._resolver)
-            for secret in config.secrets():
-                masker().add_secret(secret)
-            source = build_source(config, self._context)
+            source = self._build(managed)
         except UnionhubError as exc:
             await self._failed(managed.stored.name, managed, f"{type(exc).__name__}: {exc}")
             return
         managed.source = source
         managed.state = ConnectorState.STARTING
         await source.start()
+
+    def _build(self, managed: Managed) -> Source:
+        """The source or sink of ``managed``'s stored config (secrets registered first)."""
+        raw = managed.stored.config
+        if not is_sink(raw):
+            config = parse_config(raw, self._resolver)
+            for secret in config.secrets():
+                masker().add_secret(secret)
+            return build_source(config, self._context)
+        sink = parse_sink_config(raw)
+        over = self._connectors.get(sink.connector)
+        if over is None or is_sink(over.stored.config):
+            raise ConfigError("connector", f"no source connector named {sink.connector}: no sink")
+        upstream = parse_config(over.stored.config, self._resolver)
+        for secret in upstream.secrets():
+            masker().add_secret(secret)
+        managed.channel = str(upstream.channel)
+        return build_sink(sink, upstream, self._context)
 
     async def _failed(self, name: str, managed: Managed, reason: str | None) -> None:
         source = managed.source
@@ -280,6 +313,7 @@ class ConnectorSupervisor:
         if managed.retry_at is not None:
             retry_in = round(max(0.0, managed.retry_at - asyncio.get_running_loop().time()), 1)
         last_error = health.last_error if health is not None else None
+        detail = dict(health.detail) if health is not None else {}
         return ConnectorStatus(
             name=name,
             channel=managed.channel,
@@ -296,8 +330,11 @@ class ConnectorSupervisor:
             upstream_errors=managed.upstream_errors,
             restarts=managed.restarts,
             next_retry_in_s=retry_in,
-            detail=dict(health.detail) if health is not None else {},
+            detail=detail,
             updated_at=now_iso(),
+            type="sink" if is_sink(managed.stored.config) else "source",
+            last_error=masker().mask(last_error) if last_error else managed.reason,
+            lag=detail.get("lag"),
         )
 
     async def _publish(self, name: str, managed: Managed) -> bool:

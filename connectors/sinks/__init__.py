@@ -1,0 +1,1 @@
+"""Reply sinks: tell the worker's channel of its case's resolves and closes (caseloop.md)."""
