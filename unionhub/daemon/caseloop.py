@@ -1,17 +1,16 @@
 """The daemon's share of the closed loop: the case store and its sink, the case API, the figures.
 
 :class:`CaseLoopServices` owns the case store (SQLite under the state dir by
-default), the sink that keeps it in step with ``cases.state``, the action
-sender and the access tokens; it mounts the case routes on the daemon's HTTP
-app and gives ``/metrics`` this week's figures. The router applies the actions;
-this only takes them in and shows the result.
+default, PostgreSQL when ``UNIONHUB_CASE_STORE`` says so), the sink that keeps it
+in step with Kafka, the action sender and the access tokens; it mounts the case
+routes on the daemon's HTTP app and gives ``/metrics`` this week's figures. The
+router applies the actions; this only takes them in and shows the result.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -23,19 +22,15 @@ from connectors.secrets import SecretResolver
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
 from review.sink import CaseStoreSink
+from review.store import open_case_store
 from review.store.base import CaseStore
-from review.store.sqlite import SqliteCaseStore
+from review.store.meta import LOOP_CLOCK_META, loop_clock_meta
 from unionhub.cases.access import ActorTokens
 from unionhub.cases.actions import ActionSender
 from unionhub.cases.rest import CaseApi, add_case_routes, case_auth_middleware
 from unionhub.cases.stats import figures_for
 from unionhub.configstore import ConfigStore
 from unionhub.daemon.figures_metrics import FiguresCollector
-
-
-def case_store_path(settings: Settings) -> Path:
-    """Where the embedded case store of ``settings``' namespace lives."""
-    return settings.state_dir / "review" / f"{settings.namespace}cases.sqlite"
 
 
 class CaseLoopServices:
@@ -51,14 +46,15 @@ class CaseLoopServices:
         store: CaseStore | None = None,
     ) -> None:
         catalog = TopicCatalog(settings.namespace)
-        self.store = store or SqliteCaseStore(case_store_path(settings))
+        self.store = store or open_case_store(settings)
+        self.clock = LoopClock(settings.loop_speed, settings.loop_anchor)
         self.sink = CaseStoreSink(
             settings.kafka_bootstrap,
             catalog,
             self.store,
             client_id=catalog.client_id("review.sink"),
+            meta={LOOP_CLOCK_META: loop_clock_meta(self.clock)},
         )
-        self.clock = LoopClock(settings.loop_speed, settings.loop_anchor)
         self._calendar = calendar
         self.tokens = ActorTokens(config_store.access, resolver)
         self.sender = ActionSender(settings.kafka_bootstrap, catalog)
