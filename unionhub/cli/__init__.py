@@ -31,6 +31,7 @@ from unionhub.cli import (
     cases,
     connectors,
     intake,
+    report,
     router,
     run,
     stats,
@@ -51,6 +52,7 @@ PRODUCT_COMMANDS: tuple[ModuleType, ...] = (
     stats,
     access,
     calendar,
+    report,
 )
 TOOL_COMMANDS_GROUP = "unionhub.tools"
 
