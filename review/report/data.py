@@ -94,7 +94,7 @@ def gather(
     satisfaction_floor: float = 0.8,
 ) -> Weekly:
     """The report of ``week`` (for one district, or city-wide) from ``store``."""
-    q = _Queries(store, district)
+    q = Queries(store, district)
     states = list(store.states(touched_since=week.start))
     figures = compute(states, week.start, week.end, week.now, cal)
     shown = {k: v for k, v in figures.items() if district is None or k in (district, CITY)}
@@ -118,7 +118,7 @@ def gather(
     )
 
 
-class _Queries:
+class Queries:
     """The report's SQL, each query filtered to one district when the report is a district's."""
 
     def __init__(self, store: CaseStore, district: str | None) -> None:
