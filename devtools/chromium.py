@@ -63,6 +63,7 @@ class Page:
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.events: list[dict[str, Any]] = []
+        self._expected: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -73,6 +74,15 @@ class Page:
                 future.set_result(data)
             elif "method" in data:
                 self.events.append(data)
+                for waiter in self._expected.pop(data["method"], []):
+                    if not waiter.done():
+                        waiter.set_result(data)
+
+    def expect(self, method: str) -> asyncio.Future[dict[str, Any]]:
+        """A future of the next ``method`` event (ask before doing what causes it)."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._expected.setdefault(method, []).append(future)
+        return future
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         """One DevTools command; its result (a protocol error raises :class:`BrowserError`)."""
@@ -96,9 +106,16 @@ class Page:
         return result.get("result", {}).get("value")
 
     async def goto(self, url: str) -> None:
-        """Navigate and return once the document has loaded."""
+        """Navigate and return once the new document has loaded."""
+        loaded = self.expect("Page.loadEventFired")
         await self.call("Page.navigate", url=url)
-        await self.wait_for("document.readyState === 'complete' && location.href !== 'about:blank'")
+        await asyncio.wait_for(loaded, 30)
+
+    async def follow(self, script: str) -> None:
+        """Run ``script`` (a click, a submit) and return once the page it leads to has loaded."""
+        loaded = self.expect("Page.loadEventFired")
+        await self.evaluate(script)
+        await asyncio.wait_for(loaded, 30)
 
     async def wait_for(self, condition: str, timeout_s: float = 20.0) -> None:
         """Until the page's own ``condition`` holds (checked on each DOM change and frame)."""
@@ -120,8 +137,7 @@ class Page:
     async def screenshot(self, path: Path) -> Path:
         """The page as a PNG at ``path`` (the whole page)."""
         result = await self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(result["data"]))
+        await asyncio.to_thread(_write, path, base64.b64decode(result["data"]))
         return path
 
     async def viewport(self, width: int, height: int, *, mobile: bool = False) -> None:
@@ -139,6 +155,11 @@ class Page:
         await self._ws.close()
 
 
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 class HeadlessChromium:
     """A Chromium process with a fresh profile under ``profile``; stopped by :meth:`stop`."""
 
@@ -150,15 +171,7 @@ class HeadlessChromium:
 
     async def start(self, timeout_s: float = 30.0) -> None:
         """Start Chromium and wait for its DevTools port."""
-        shutil.rmtree(self.profile, ignore_errors=True)
-        self.profile.mkdir(parents=True)
-        log = (self.profile / "chromium.log").open("wb")
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [find_chromium(), *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+        self._process = await asyncio.to_thread(self._spawn)
         active = self.profile / "DevToolsActivePort"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
@@ -168,6 +181,17 @@ class HeadlessChromium:
             await asyncio.sleep(0.1)  # a starting process writes a file: nothing to await
         self.port = int(active.read_text().split()[0])
         self._session = aiohttp.ClientSession()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        shutil.rmtree(self.profile, ignore_errors=True)
+        self.profile.mkdir(parents=True)
+        with (self.profile / "chromium.log").open("wb") as log:
+            return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                [find_chromium(), *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
 
     @contextlib.asynccontextmanager
     async def page(self) -> AsyncIterator[Page]:

@@ -62,7 +62,7 @@ def live_item(change: Change) -> dict[str, Any] | None:
     return None
 
 
-@dataclass
+@dataclass(eq=False)  # each browser its own, hashed by identity
 class Subscriber:
     """One browser's queue of ``(kind, item)``: live items and snapshots of its scope."""
 

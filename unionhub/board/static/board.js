@@ -43,7 +43,7 @@
       const [zh, en, col, row, w, h] = DISTRICTS[slug];
       const n = today[slug] || 0;
       const tile = el("a", { class: "tile", id: "tile-" + slug, href: "/board?district=" + slug },
-        el("span", { class: "n" }, n), el("span", { class: "name" }, zh + " " + en));
+        el("span", { class: "n" }, n), el("span", { class: "name" }, zh, el("small", {}, en)));
       if (scope === "city") {
         tile.style.gridColumn = col + " / span " + w;
         tile.style.gridRow = row + " / span " + h;
@@ -81,7 +81,7 @@
     $("figures").replaceChildren(...scopes.map((k) => {
       const f = s.figures[k];
       return el("tr", { "data-district": k }, el("td", {}, name(k)), el("td", { class: "num" }, f.dispatched),
-        el("td", { class: "num" }, f.resolved), el("td", { class: "num" }, pct(f.resolve_rate)),
+        el("td", { class: "num wide-only" }, f.resolved), el("td", { class: "num" }, pct(f.resolve_rate)),
         el("td", { class: "num" }, pct(f.resolve_on_time_rate)), el("td", { class: "num sat" }, pct(f.satisfaction_rate)),
         el("td", { class: "num" }, f.overdue_now));
     }));
