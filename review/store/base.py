@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import orjson
-
 from core.times import opt_us, to_us
 from schemas.alert import Alert
 from schemas.caseloop import CaseState, CaseStatus, SlaAlert
@@ -280,4 +278,4 @@ class CaseStore(Protocol):
 
 def load_state(value: bytes) -> CaseState:
     """A stored case state."""
-    return CaseState.model_validate(orjson.loads(value))
+    return CaseState.model_validate_json(value)
