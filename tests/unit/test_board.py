@@ -59,3 +59,15 @@ def test_a_district_sees_its_cut_of_the_city_snapshot() -> None:
     assert set(mine["figures"]) == {"baoan", "city"}
     assert mine["overdue_total"] == sum(o["district"] == "baoan" for o in city["overdue"])
     assert scoped(city, "city")["overdue_total"] == len(city["overdue"])
+
+
+async def test_every_stream_is_told_to_end_when_the_daemon_stops() -> None:
+    import asyncio
+
+    feed = BoardFeed(SqliteCaseStore(None), LoopClock(), lambda: CAL, in_thread=False)
+    sub = feed.open("city")
+    sub.offer("case", {"case_id": "c1"})
+    stop = asyncio.Event()
+    stop.set()
+    await feed.run(stop)
+    assert sub.queue.get_nowait() == ("end", {})

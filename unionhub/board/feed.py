@@ -71,6 +71,12 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(QUEUE_MAX)
     )
 
+    def end(self) -> None:
+        """Tell the stream to close (the daemon is stopping)."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(("end", {}))
+
     def offer(self, kind: str, item: dict[str, Any]) -> None:
         with contextlib.suppress(asyncio.QueueFull):  # a slow browser skips live items;
             self.queue.put_nowait((kind, item))  # the next snapshot sets it right
@@ -128,20 +134,25 @@ class BoardFeed:
         return fresh
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Recompute and push snapshots after changes (at most once a second) until ``stop``."""
+        """Recompute and push snapshots after changes (at most once a second) until ``stop``;
+        then tell every open stream to end."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), REFRESH_S)
             self._dirty.clear()
             if stop.is_set():
-                return
-            if self._subscribers or self._snapshot is not None:
-                try:
-                    await self._refresh()
-                except Exception:  # one failed snapshot must not end the feed
-                    log.exception("board: snapshot failed")
+                break
+            if not self._subscribers:
+                self._snapshot = None  # nobody watches: the next browser gets a fresh one
+                continue
+            try:
+                await self._refresh()
+            except Exception:  # one failed snapshot must not end the feed
+                log.exception("board: snapshot failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), MIN_INTERVAL_S)
+        for sub in self._subscribers:
+            sub.end()
 
     def open(self, scope: str) -> Subscriber:
         """A browser's subscription to its scope's items (close it with :meth:`close`)."""

@@ -79,8 +79,16 @@ async def login_form(request: web.Request) -> web.Response:
     return web.Response(body=_static("login.html"), content_type="text/html", headers=_NO_STORE)
 
 
+def _same_origin(request: web.Request) -> None:
+    """Refuse a form posted from another site (login CSRF); browsers send ``Origin``."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.split("://", 1)[-1] != request.host:
+        raise web.HTTPForbidden()
+
+
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /board/login: the token once, then a session cookie."""
+    _same_origin(request)
     form = await request.post()
     token = str(form.get("token", "")).strip()
     actor = _board(request).tokens.actor_of(f"Bearer {token}") if token else None
@@ -97,6 +105,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     """POST /board/logout."""
+    _same_origin(request)
     _board(request).sessions.close(request.cookies.get(COOKIE))
     response = web.HTTPSeeOther("/board/login")
     response.del_cookie(COOKIE, path="/board")
@@ -179,6 +188,8 @@ async def events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(b": heartbeat\n\n")
                 continue
+            if kind == "end":
+                break
             await _send(response, kind, item)
     except (ConnectionResetError, ConnectionError):
         pass  # the browser went away
