@@ -79,8 +79,11 @@ bench: install
 # upstream storms, then the checker and the leak scan; exits non-zero on any loss,
 # duplicate or leak. Its own broker on 127.0.0.1:29092 (state in .cache/chaos-state),
 # logs in .cache/chaos-run. CHAOS_ARGS="--short" is the CI version; see --help.
+# BROKERS=3 (or CHAOS_ARGS="--brokers 3"): a three-node cluster whose busiest leader is
+# SIGKILLed twice and restarted, on top of the daemon kills.
+BROKERS ?=
 chaos: install
-	$(BIN)/python -m chaos.run $(CHAOS_ARGS)
+	$(BIN)/python -m chaos.run $(if $(BROKERS),--brokers $(BROKERS)) $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -18,7 +18,12 @@ from aiokafka import TopicPartition
 
 from benchmarks.data import RawRecord, preload
 from benchmarks.kafka import delete_namespace, fresh_catalog
-from core.kafka.clients import committed_consumer, transactional_producer
+from core.kafka.clients import (
+    committed_consumer,
+    confluent_consumer,
+    confluent_producer,
+    transactional_producer,
+)
 from core.kafka.topics import TopicCatalog
 from router.runtime.batches import OutRecord, write_batches
 from router.runtime.producers import BATCH_BYTES
@@ -86,25 +91,23 @@ async def _aiokafka_hop(bootstrap: str, catalog: TopicCatalog, count: int) -> fl
 
 
 def _confluent_hop(bootstrap: str, catalog: TopicCatalog, count: int) -> float:
-    from confluent_kafka import Consumer, Producer  # type: ignore[import-untyped]
-
-    consumer = Consumer(
+    consumer = confluent_consumer(
+        bootstrap,
         {
-            "bootstrap.servers": bootstrap,
             "group.id": f"{catalog.namespace}ceiling-confluent",
             "isolation.level": "read_committed",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
-        }
+        },
     )
-    producer = Producer(
+    producer = confluent_producer(
+        bootstrap,
         {
-            "bootstrap.servers": bootstrap,
             "transactional.id": f"{catalog.namespace}ceiling-confluent",
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,
-        }
+        },
     )
     producer.init_transactions(30)
     consumer.subscribe(catalog.raw_topics())

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.kafka.clients import confluent_producer
 from core.kafka.topics import TopicCatalog
 from schemas.channels import Channel
 from schemas.raw import RAW_SCHEMA, RawEnvelope, StationRef
@@ -101,17 +102,15 @@ def with_fetched_now(record: RawRecord, now: datetime) -> RawRecord:
 
 def preload(bootstrap: str, catalog: TopicCatalog, records: list[RawRecord], tx_id: str) -> None:
     """Write ``records`` to their raw topics, committed (transactions of 5,000), blocking."""
-    from confluent_kafka import Producer  # type: ignore[import-untyped]
-
-    producer = Producer(
+    producer = confluent_producer(
+        bootstrap,
         {
-            "bootstrap.servers": bootstrap,
             "transactional.id": tx_id,
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,
             "partitioner": "murmur2_random",  # the Java (and aiokafka) key -> partition mapping
-        }
+        },
     )
     producer.init_transactions(30)
     for start in range(0, len(records), 5000):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from core.kafka.clients import admin_client
+from core.kafka.clients import admin_client, committed_consumer
 from core.kafka.reading import fetch_to_end
 from core.kafka.topics import TopicCatalog, ensure_topics
 from core.settings import Settings
@@ -67,32 +67,38 @@ class Progress:
 
     def __init__(self, bootstrap: str) -> None:
         self._bootstrap = bootstrap
-        self._committed = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, isolation_level="read_committed"
+        self._committed = committed_consumer(bootstrap, group_id=None)
+        self._uncommitted = committed_consumer(
+            bootstrap, group_id=None, isolation_level="read_uncommitted"
         )
-        self._uncommitted = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, isolation_level="read_uncommitted"
-        )
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self._exit = AsyncExitStack()
+        self._admin: AIOKafkaAdminClient | None = None
         self._partitions: dict[str, list[TopicPartition]] = {}
 
     async def __aenter__(self) -> Progress:
         await self._committed.start()
         await self._uncommitted.start()
-        await self._admin.start()
+        self._admin = await self._exit.enter_async_context(admin_client(self._bootstrap))
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self._committed.stop()
         await self._uncommitted.stop()
-        await self._admin.close()
+        await self._exit.aclose()
+
+    @property
+    def admin(self) -> AIOKafkaAdminClient:
+        """The started admin client (inside ``async with``)."""
+        if self._admin is None:
+            raise RuntimeError("Progress is used outside its async with block")
+        return self._admin
 
     async def partitions(self, *topics: str) -> list[TopicPartition]:
         """Every partition of ``topics``."""
         found: list[TopicPartition] = []
         for topic in topics:
             if topic not in self._partitions:
-                described = await self._admin.describe_topics([topic])
+                described = await self.admin.describe_topics([topic])
                 parts = sorted(p["partition"] for p in described[0]["partitions"])
                 self._partitions[topic] = [TopicPartition(topic, p) for p in parts]
             found += self._partitions[topic]
@@ -127,7 +133,7 @@ class Progress:
 
     async def group_done(self, group: str, targets: dict[TopicPartition, int]) -> bool:
         """Whether ``group`` has committed at least ``targets`` (see :meth:`last_records`)."""
-        offsets = await self._admin.list_consumer_group_offsets(group, partitions=list(targets))
+        offsets = await self.admin.list_consumer_group_offsets(group, partitions=list(targets))
         for tp, target in targets.items():
             meta = offsets.get(tp)
             committed = meta.offset if meta is not None else -1

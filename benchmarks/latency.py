@@ -18,12 +18,12 @@ import time
 from dataclasses import dataclass
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from benchmarks.data import RawRecord
 from benchmarks.kafka import delete_namespace, fresh_catalog
 from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv, unionhub_stages
-from core.kafka.clients import admin_client, transactional_producer
+from core.kafka.clients import admin_client, committed_consumer, transactional_producer
 from core.kafka.topics import TopicCatalog
 
 TICK_S = 0.05
@@ -147,7 +147,7 @@ async def _read_events(
     async with admin_client(bootstrap) as admin:
         described = await admin.describe_topics(catalog.dispatch_topics())
     tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    consumer = committed_consumer(bootstrap, group_id=None)
     await consumer.start()
     try:
         consumer.assign(tps)

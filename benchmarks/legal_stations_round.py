@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 import uuid
 
@@ -22,7 +23,7 @@ from connectors.base import SourceContext
 from connectors.channels.legal_stations import LegalStationsSource
 from connectors.config import LegalStationsConfig, parse_config
 from connectors.secrets import SecretResolver
-from core.kafka.clients import admin_client
+from core.kafka.clients import admin_client, configure_clients
 from core.kafka.topics import TopicCatalog, ensure_topics
 from core.settings import Settings
 from schemas.channels import Channel
@@ -83,7 +84,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=5.0, help="request_timeout_s")
     parser.add_argument("--stations", type=int, default=262)
     args = parser.parse_args()
-    asyncio.run(measure(args.stations, args.timeout, Settings()))
+    settings = Settings()
+    configure_clients(settings, os.environ)
+    asyncio.run(measure(args.stations, args.timeout, settings))
 
 
 if __name__ == "__main__":

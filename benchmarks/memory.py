@@ -30,6 +30,7 @@ from typing import Any
 from benchmarks.data import RawRecord, preload
 from benchmarks.kafka import REPO_ROOT, delete_namespace, fresh_catalog
 from benchmarks.pipeline import spawn, stage_env, stop, unionhub_argv
+from core.kafka.clients import confluent_producer
 from core.kafka.reading import read_to_end
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
@@ -96,10 +97,8 @@ def changelog_records(reports: list[NormalizedReport], cases: int) -> Iterator[t
 
 def _write_changelog(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]]) -> float:
     """Write ``records``; returns their size in MB (keys and values)."""
-    from confluent_kafka import Producer  # type: ignore[import-untyped]
-
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 20}
+    producer = confluent_producer(
+        bootstrap, {"enable.idempotence": True, "acks": "all", "linger.ms": 20}
     )
     size = 0
     for key, value in records:

@@ -13,12 +13,14 @@ partition -> dispatch topics, alerts, dead letters), one process each.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 from quixstreams import Application, State, message_context
 from quixstreams.models.serializers import Serializer
 
+from core.kafka.clients import configure_clients, quix_application
 from core.kafka.topics import TopicCatalog
 from core.logging import configure_logging
 from core.settings import Settings
@@ -49,8 +51,8 @@ def _input(value: bytes, key: bytes | None, timestamp: int, headers: Any) -> Inp
 def build_app(settings: Settings, stage: str) -> Application:
     """The Quix application of ``stage`` (``normalize`` or ``dispatch``), ready to run."""
     catalog = TopicCatalog(settings.namespace)
-    app = Application(
-        broker_address=settings.kafka_bootstrap,
+    app = quix_application(
+        settings.kafka_bootstrap,
         consumer_group=f"{settings.namespace}quix-{stage}",
         processing_guarantee="exactly-once",
         auto_offset_reset="earliest",
@@ -116,6 +118,7 @@ def main(argv: list[str]) -> int:
     """Run one stage until SIGTERM/SIGINT."""
     settings = Settings()
     configure_logging(settings)
+    configure_clients(settings, os.environ)
     build_app(settings, argv[0]).run()
     return 0
 

@@ -27,11 +27,12 @@ from benchmarks.ceiling import ceiling
 from benchmarks.compare import Comparison, compare
 from benchmarks.connector_rates import ConnectorRate, connector_rates
 from benchmarks.data import scenario_records
-from benchmarks.kafka import REPO_ROOT, bench_broker, bench_settings
+from benchmarks.kafka import BENCH_BOOTSTRAP, REPO_ROOT, bench_broker, bench_settings
 from benchmarks.latency import LatencyResult, latency
 from benchmarks.loop_memory import LoopMemory, loop_memory
 from benchmarks.memory import MemoryResult, memory_and_restore
 from benchmarks.pipeline import LAYOUTS, PipelineRun, run_pipeline
+from core.kafka.clients import configure_clients
 
 TARGETS = {
     "ratio_quix": 1.5,
@@ -387,7 +388,11 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``make bench``."""
     signal.signal(signal.SIGTERM, _interrupt)
-    asyncio.run(main_async(parse_args(argv)))
+    args = parse_args(argv)
+    # The benchmark's own broker is plain; an external one (--bootstrap) may be secured
+    # through the UNIONHUB_KAFKA_* settings of the environment.
+    configure_clients(bench_settings(args.bootstrap or BENCH_BOOTSTRAP), os.environ)
+    asyncio.run(main_async(args))
     return 0
 
 

@@ -211,13 +211,20 @@ class LoopCase:
 
 
 def _clock(c: Clock) -> list[Any]:
+    levels = [to_us(at) for at in c.levels] if c.levels is not None else None
     return [c.unit, c.budget_s, c.used_s, opt_us(c.run_start), c.state, opt_us(c.due_at),
-            opt_us(c.met_at)]  # fmt: skip
+            opt_us(c.met_at), levels]  # fmt: skip
 
 
 def _unclock(raw: list[Any]) -> Clock:
-    unit, budget, used, start, state, due, met = raw
-    return Clock(unit, budget, used, opt_from_us(start), state, opt_from_us(due), opt_from_us(met))
+    unit, budget, used, start, state, due, met, levels = raw
+    times = None
+    if levels is not None:
+        warning, overdue, escalated = levels
+        times = (from_us(warning), from_us(overdue), from_us(escalated))
+    return Clock(
+        unit, budget, used, opt_from_us(start), state, opt_from_us(due), opt_from_us(met), times
+    )
 
 
 def _view(c: Clock) -> ClockView:

@@ -61,6 +61,9 @@ class Clock:
     state: ClockState
     due_at: datetime | None  # the deadline while running; the one it had when met
     met_at: datetime | None = None
+    # When the running clock reaches 80 %, 100 % and 200 %: computed when a run starts or
+    # changes (the calendar arithmetic once, not at every look).
+    levels: tuple[datetime, datetime, datetime] | None = None
 
     @property
     def open(self) -> bool:
@@ -100,23 +103,44 @@ def start_clock(cal: WorkingCalendar, limit: Limit, at: datetime) -> Clock:
     """A clock running from ``at`` with ``limit``."""
     due = limit_deadline(cal, limit, at)
     budget = _measure(cal, limit.unit, at, due)
-    return Clock(limit.unit, budget, 0.0, at, "running", due)
+    return _with_levels(cal, Clock(limit.unit, budget, 0.0, at, "running", due))
+
+
+LEVELS = (WARNING_LEVEL, OVERDUE_LEVEL, ESCALATED_LEVEL)
 
 
 def level_at(cal: WorkingCalendar, clock: Clock, level: float) -> datetime | None:
     """When the running ``clock`` reaches ``level`` (0.8, 1, 2) of its time; None unless running."""
     if clock.state != "running" or clock.run_start is None:
         return None
+    if clock.levels is not None:
+        return clock.levels[LEVELS.index(level)]
+    return _level_time(cal, clock, level)
+
+
+def _level_time(cal: WorkingCalendar, clock: Clock, level: float) -> datetime | None:
+    if clock.run_start is None:
+        return None
     if level == OVERDUE_LEVEL:
         return clock.due_at
     return _advance(cal, clock.unit, clock.run_start, level * clock.budget_s - clock.used_s)
+
+
+def _with_levels(cal: WorkingCalendar, clock: Clock) -> Clock:
+    """``clock`` with the times of its levels, for a running clock."""
+    if clock.state != "running" or clock.run_start is None or clock.due_at is None:
+        return replace(clock, levels=None)
+    warning, escalated = (_level_time(cal, clock, f) for f in (WARNING_LEVEL, ESCALATED_LEVEL))
+    if warning is None or escalated is None:
+        return replace(clock, levels=None)
+    return replace(clock, levels=(warning, clock.due_at, escalated))
 
 
 def meet(clock: Clock, at: datetime) -> Clock:
     """The clock met at ``at`` (an open clock only; a met or stopped one is unchanged)."""
     if not clock.open:
         return clock
-    return replace(clock, state="met", met_at=at, run_start=None)
+    return replace(clock, state="met", met_at=at, run_start=None, levels=None)
 
 
 def pause(cal: WorkingCalendar, clock: Clock, at: datetime, *, stop: bool = False) -> Clock:
@@ -125,7 +149,12 @@ def pause(cal: WorkingCalendar, clock: Clock, at: datetime, *, stop: bool = Fals
         return replace(clock, state="stopped") if stop and clock.open else clock
     used = clock.used_s + _measure(cal, clock.unit, clock.run_start, at)
     return replace(
-        clock, used_s=used, run_start=None, due_at=None, state="stopped" if stop else "paused"
+        clock,
+        used_s=used,
+        run_start=None,
+        due_at=None,
+        state="stopped" if stop else "paused",
+        levels=None,
     )
 
 
@@ -134,7 +163,7 @@ def resume(cal: WorkingCalendar, clock: Clock, at: datetime) -> Clock:
     if clock.state != "paused":
         return clock
     due = _advance(cal, clock.unit, at, clock.budget_s - clock.used_s)
-    return replace(clock, run_start=at, state="running", due_at=due)
+    return _with_levels(cal, replace(clock, run_start=at, state="running", due_at=due))
 
 
 def shorten(cal: WorkingCalendar, clock: Clock, at: datetime, limit: Limit) -> Clock:
@@ -150,7 +179,7 @@ def shorten(cal: WorkingCalendar, clock: Clock, at: datetime, limit: Limit) -> C
         if due == clock.due_at:
             return clock
         budget = max((due - clock.run_start).total_seconds(), 0.0)
-        return Clock("hours", budget, 0.0, clock.run_start, "running", due)
+        return _with_levels(cal, Clock("hours", budget, 0.0, clock.run_start, "running", due))
     allowed = _measure(cal, clock.unit, at, limit_deadline(cal, limit, at))
     if clock.state == "running" and clock.run_start is not None:
         used_now = clock.used_s + _measure(cal, clock.unit, clock.run_start, at)
@@ -163,5 +192,5 @@ def shorten(cal: WorkingCalendar, clock: Clock, at: datetime, limit: Limit) -> C
     shortened = replace(clock, budget_s=budget)
     if clock.state == "running" and clock.run_start is not None:
         due = _advance(cal, clock.unit, clock.run_start, budget - clock.used_s)
-        shortened = replace(shortened, due_at=due)
+        shortened = _with_levels(cal, replace(shortened, due_at=due))
     return shortened

@@ -80,6 +80,22 @@ def mark_raised(case: LoopCase, keys: list[str]) -> LoopCase:
     return replace(case, raised=case.raised | frozenset(keys))
 
 
+def survey(
+    cal: WorkingCalendar, case: LoopCase, now: datetime
+) -> tuple[list[Reached], datetime | None]:
+    """The levels reached by ``now`` (to raise) and when the case next needs a look after
+    them: :func:`reached` and :func:`next_look` of the case once they are raised, in one pass."""
+    due: list[Reached] = []
+    later: list[Reached] = []
+    for r in pending(cal, case):
+        (due if r.at <= now else later).append(r)
+    times = [r.at for r in later]
+    close = auto_close_at(case)
+    if close is not None:
+        times.append(close)
+    return due, (min(times) if times else None)
+
+
 def next_look(cal: WorkingCalendar, case: LoopCase) -> datetime | None:
     """When the case next needs a look: its next level or its auto-close; None if never."""
     times = [r.at for r in pending(cal, case)]

@@ -17,20 +17,25 @@ from typing import Any
 
 import structlog
 
+from chaos.brokers import BrokerLoss, kill_busiest_leader, restart
 from chaos.connectors import tuned_configs, with_secret_files
 from chaos.daemon import AdminApi, DaemonProcess
 from chaos.plan import POLL_S, Plan, StormWindow
+from core.kafka.topics import TopicCatalog
 from devtools.broker import LocalBroker, answers
+from devtools.kafka_cluster import LocalCluster
 from devtools.polling import poll_until
 from simulators import Simulators
 from simulators.servers.legal_stations import DOWN_MODES
 
 log = structlog.get_logger(__name__)
 
+START_ATTEMPTS = 5
 START_TIMEOUT_S = 180.0  # a daemon starting on a busy 2-core box, or a broker coming back
 SECRET_FAIL_TIMEOUT_S = 60.0  # the citizen connector notices the rotated secret within this
 STORM_BITE_TIMEOUT_S = 120.0  # a storm lasts past its window until it has hit a request
 ROTATED_KEY = "citizen_client_secret"
+LEADER_DOWN_SHARE = 0.05  # how long a killed broker stays down, as a share of the window
 CITIZEN = "citizen_app"
 
 
@@ -46,6 +51,7 @@ class Tally:
     connector_failed_on_old_secret: bool = False
     secret_fixed_by_admin: bool = False
     daemon_exits: int = 0  # exits nobody caused
+    broker_losses: list[BrokerLoss] = field(default_factory=list)  # leader SIGKILLs, restarted
 
 
 class Driver:
@@ -57,8 +63,9 @@ class Driver:
         sims: Simulators,
         daemon: DaemonProcess,
         admin: AdminApi,
-        broker: LocalBroker,
+        broker: LocalBroker | LocalCluster,
         secrets_dir: Path,
+        catalog: TopicCatalog | None = None,
     ) -> None:
         self._plan = plan
         self._sims = sims
@@ -66,20 +73,35 @@ class Driver:
         self._admin = admin
         self._broker = broker
         self._secrets_dir = secrets_dir
+        self._catalog = catalog or TopicCatalog()
         self._exclusive = asyncio.Lock()  # a kill and a broker restart never overlap
         self._start = 0.0
         self.tally = Tally()
         self.connectors: list[str] = []  # names registered by :meth:`run`
 
     async def start_daemon(self) -> None:
-        """Start an incarnation and wait until it answers ``/healthz``."""
-        self._daemon.start()
-        await poll_until(
-            self._admin.healthy,
-            what="the daemon answers /healthz",
-            timeout_s=START_TIMEOUT_S,
-            every_s=POLL_S,
-        )
+        """Start an incarnation and wait until it answers ``/healthz``.
+
+        One that exits while starting is counted as an exit nobody caused and
+        replaced (a few times at most), rather than waited on until the timeout.
+        """
+        for _ in range(START_ATTEMPTS):
+            self._daemon.start()
+
+            async def up_or_gone() -> bool:
+                return not self._daemon.running or await self._admin.healthy()
+
+            await poll_until(
+                up_or_gone,
+                what="the daemon answers /healthz",
+                timeout_s=START_TIMEOUT_S,
+                every_s=POLL_S,
+            )
+            if self._daemon.running:
+                return
+            self.tally.daemon_exits += 1
+            log.warning("chaos: the daemon exited while starting", code=self._daemon.exit_code())
+        raise RuntimeError(f"the daemon exited at each of {START_ATTEMPTS} starts")
 
     async def register_connectors(self) -> list[str]:
         """Store every channel's connector config through the admin API; their names."""
@@ -116,6 +138,7 @@ class Driver:
                 *(self._storm(window) for window in self._plan.storms),
                 self._stations_down(self._plan.stations_down),
                 self._rotate_secret(self._plan.secret_rotation_at_s),
+                self._leader_kills(),
             )
         ]
         try:
@@ -159,6 +182,20 @@ class Driver:
             await self._broker.up(timeout_s=START_TIMEOUT_S)
             self.tally.broker_restarts += 1
             log.info("chaos: broker back")
+
+    async def _leader_kills(self) -> None:
+        """SIGKILL the busiest partition's leader broker, let the cluster run without it
+        for a while, start it again; as often as the plan says. Daemon kills go on
+        meanwhile: a daemon may start while a broker is gone."""
+        cluster = self._broker
+        for at_s in self._plan.leader_kills:
+            await self._at(at_s)
+            if not isinstance(cluster, LocalCluster):
+                raise TypeError("leader kills need the three-node cluster (--brokers 3)")
+            loss = await kill_busiest_leader(cluster, self._catalog, START_TIMEOUT_S)
+            self.tally.broker_losses.append(loss)
+            await asyncio.sleep(LEADER_DOWN_SHARE * self._plan.duration_s)  # the outage: a schedule
+            await restart(cluster, self._catalog, loss.node_id, START_TIMEOUT_S)
 
     async def _storm(self, window: StormWindow) -> None:
         await self._at(window.at_s)

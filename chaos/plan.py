@@ -7,7 +7,7 @@ the scenario); the same seed and options give the same plan.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Upstream storms of a run: (channel, kind, rate). A torn storm tears half the
 # downloads only: a batch torn on every attempt of TORN_POLLS polls would be
@@ -44,9 +44,12 @@ class Plan:
     storms: tuple[StormWindow, ...]
     stations_down: StormWindow  # channel legal_stations, kind "down", rate = share of stations
     secret_rotation_at_s: float
+    leader_kills: tuple[float, ...] = ()  # SIGKILLs of the busiest leader (three-node cluster)
 
 
-def make_plan(seed: int, duration_s: float, kills: int, broker_restarts: int = 1) -> Plan:
+def make_plan(
+    seed: int, duration_s: float, kills: int, broker_restarts: int = 1, leader_kills: int = 0
+) -> Plan:
     """A plan of ``kills`` SIGKILLs and ``broker_restarts`` broker restarts within ``duration_s``.
 
     Kills fall at random moments between 5 % and 90 % of the window, one in
@@ -54,10 +57,12 @@ def make_plan(seed: int, duration_s: float, kills: int, broker_restarts: int = 1
     restarts between 30 % and 70 %; each storm lasts 8-15 % of the window
     (at least 4 s) and starts in its first 80 % (the torn storm at once, while the
     backlog's batches are downloaded); the client secret is rotated
-    between 20 % and 50 %.
+    between 20 % and 50 %. The ``leader_kills`` SIGKILLs of a broker (on a three-node
+    cluster) fall one in each of as many equal slots between 15 % and 75 %, drawn after
+    everything else, so a seed's other moments are the same with or without them.
     """
-    if duration_s <= 0 or kills < 0 or broker_restarts < 0:
-        raise ValueError("duration_s must be > 0; kills and broker_restarts >= 0")
+    if duration_s <= 0 or kills < 0 or broker_restarts < 0 or leader_kills < 0:
+        raise ValueError("duration_s must be > 0; kills, restarts and leader kills >= 0")
     rng = random.Random(f"chaos-plan-{seed}")  # noqa: S311 - a seeded schedule
 
     def moment(low: float, high: float) -> float:
@@ -70,7 +75,7 @@ def make_plan(seed: int, duration_s: float, kills: int, broker_restarts: int = 1
         at_s = 0.0 if kind == "torn" else moment(0.02, 0.8)
         return StormWindow(at_s, length, channel, kind, rate)
 
-    return Plan(
+    plan = Plan(
         duration_s=duration_s,
         kills=tuple(
             moment(0.05 + 0.85 * i / kills, 0.05 + 0.85 * (i + 1) / kills) for i in range(kills)
@@ -79,4 +84,11 @@ def make_plan(seed: int, duration_s: float, kills: int, broker_restarts: int = 1
         storms=tuple(window(*storm) for storm in STORMS),
         stations_down=window("legal_stations", "down", STATIONS_DOWN_SHARE),
         secret_rotation_at_s=moment(0.2, 0.5),
+    )
+    slot = 0.6 / max(leader_kills, 1)
+    return replace(
+        plan,
+        leader_kills=tuple(
+            moment(0.15 + slot * i, 0.15 + slot * (i + 0.5)) for i in range(leader_kills)
+        ),
     )

@@ -57,6 +57,11 @@ class ChaosReport:
             "== chaos ==",
             f"{'daemon SIGKILLs':<42} {t.kills:>7}",
             f"{'broker restarts':<42} {t.broker_restarts:>7}",
+            f"{'leader broker SIGKILLs (restarted)':<42} {len(t.broker_losses):>7}",
+            *(
+                f"{f'  node {loss.node_id}, busy partitions it led':<42} {loss.partitions_led:>7}"
+                for loss in t.broker_losses
+            ),
             f"{'daemon exits nobody caused':<42} {t.daemon_exits:>7}",
             f"{'stations forced down':<42} {t.stations_forced_down:>7}",
             f"{'secret rotations':<42} {t.secret_rotations:>7}",

@@ -6,6 +6,12 @@ process (faults on, the live hour spread over ``--duration-s``), and the
 daemon as a subprocess; the seeded driver kills it, restarts the broker and
 storms the upstreams; then everything is released, the pipeline drains, the
 checker judges every topic, and every log and non-restricted topic is scanned.
+
+``--brokers 3`` runs on a three-node KRaft cluster instead (replication 3,
+min.insync.replicas 2, state under ``.cache/chaos-state/cluster-3``), and the
+driver SIGKILLs the leader of the busiest partition twice and restarts it
+(``--leader-kills``), on top of the daemon kills; the whole-cluster restart is
+then off unless ``--broker-restarts`` asks for it.
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ from chaos.plan import make_plan
 from chaos.report import ChaosReport
 from chaos.scan import ScanResult, pii_terms, scan_logs, scan_topics
 from checker import Expectations
-from core.kafka.clients import admin_client
+from core.kafka.clients import admin_client, configure_clients
 from core.kafka.topics import TopicCatalog, ensure_topics
 from core.settings import Settings
 from devtools.broker import LocalBroker, answers
+from devtools.kafka_cluster import LocalCluster
 from devtools.namespaces import drop_namespace
 from simulators import SimulatorOptions, start_simulators
 from simulators.export import write_expectations
@@ -57,6 +64,8 @@ class ChaosOptions:
     bootstrap: str = DEFAULT_BOOTSTRAP
     state_dir: Path = REPO_ROOT / ".cache" / "chaos-state"
     kafka_heap: str = "1g"
+    brokers: int = 1
+    leader_kills: int = 0
 
     @classmethod
     def short(cls, **overrides: Any) -> ChaosOptions:
@@ -82,19 +91,20 @@ async def run_chaos(options: ChaosOptions) -> ChaosReport:
         kafka_heap=options.kafka_heap,
         namespace=namespace,
     )
+    configure_clients(settings)
     _clear_previous_run(options.out)
-    broker = LocalBroker(settings)
-    if broker.running_pid() is None and await answers(settings.kafka_bootstrap):
-        raise RuntimeError(
-            f"{settings.kafka_bootstrap} is taken: the chaos run needs its own broker"
-        )
+    broker = _broker(settings, options.brokers)
+    settings = settings.model_copy(update={"kafka_bootstrap": broker.bootstrap})
+    if not _running(broker) and await answers(options.bootstrap):
+        raise RuntimeError(f"{options.bootstrap} is taken: the chaos run needs its own broker")
     await broker.up(timeout_s=180)
     try:
         async with admin_client(settings.kafka_bootstrap) as admin:
-            await ensure_topics(admin, TopicCatalog(namespace).specs())
+            replicas = 3 if options.brokers >= 3 else 1
+            await ensure_topics(admin, TopicCatalog(namespace).specs(), replicas)
         report = await _run_with_broker(options, settings, broker)
     finally:
-        if await _answers(broker):
+        if await answers(settings.kafka_bootstrap):
             await drop_namespace(settings.kafka_bootstrap, namespace)
         await broker.down()
     report.seconds = time.monotonic() - started
@@ -115,12 +125,22 @@ def _clear_previous_run(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-async def _answers(broker: LocalBroker) -> bool:
-    return (await broker.status()).answering
+def _broker(settings: Settings, brokers: int) -> LocalBroker | LocalCluster:
+    """The run's own broker, or its own cluster of ``brokers`` nodes (state apart)."""
+    if brokers == 1:
+        return LocalBroker(settings)
+    state = settings.state_dir / f"cluster-{brokers}"
+    return LocalCluster(settings.model_copy(update={"state_dir": state}), brokers=brokers)
+
+
+def _running(broker: LocalBroker | LocalCluster) -> bool:
+    if isinstance(broker, LocalBroker):
+        return broker.running_pid() is not None
+    return any(node.running_pid() is not None for node in broker.nodes)
 
 
 async def _run_with_broker(
-    options: ChaosOptions, settings: Settings, broker: LocalBroker
+    options: ChaosOptions, settings: Settings, broker: LocalBroker | LocalCluster
 ) -> ChaosReport:
     sim_options = SimulatorOptions(
         seed=options.seed,
@@ -145,8 +165,22 @@ async def _run_with_broker(
         )
         daemon = DaemonProcess(environment, options.out / RUN_DIRS[0])
         admin = AdminApi(f"http://127.0.0.1:{port}", admin_token)
-        plan = make_plan(options.seed, options.duration_s, options.kills, options.broker_restarts)
-        driver = Driver(plan, sims, daemon, admin, broker, options.out / RUN_DIRS[1])
+        plan = make_plan(
+            options.seed,
+            options.duration_s,
+            options.kills,
+            options.broker_restarts,
+            options.leader_kills,
+        )
+        driver = Driver(
+            plan,
+            sims,
+            daemon,
+            admin,
+            broker,
+            options.out / RUN_DIRS[1],
+            TopicCatalog(settings.namespace),
+        )
         try:
             await driver.start_daemon()
             tally = await driver.run()
@@ -162,20 +196,12 @@ async def _run_with_broker(
             await daemon.stop()
         scan = ScanResult()
         every_secret = [*handed_out, admin_token, pseudonym_key]
-        logs = [*daemon.logs, *_broker_logs(broker)]
+        logs = [*daemon.logs, *broker.logs()]
         scan_logs(logs, pii_terms(sims), every_secret, scan)
         await scan_topics(
             settings.kafka_bootstrap, settings.namespace, pii_terms(sims), every_secret, scan
         )
     return ChaosReport(check=check, tally=tally, faults=faults, scan=scan, seconds=0.0)
-
-
-def _broker_logs(broker: LocalBroker) -> list[Path]:
-    """The broker's own log files (log4j's, rotated ones too, and its stdout), not its data."""
-    return [
-        *sorted(p for p in broker.log_file.parent.iterdir() if p.is_file()),
-        broker.home / "stdout.log",
-    ]
 
 
 def parse_options(argv: list[str] | None = None) -> ChaosOptions:
@@ -193,8 +219,18 @@ def parse_options(argv: list[str] | None = None) -> ChaosOptions:
     parser.add_argument("--out", type=Path, help="where logs, secrets, expected.json go")
     parser.add_argument("--state-dir", type=Path, help="the broker's state (.cache/chaos-state)")
     parser.add_argument("--bootstrap", help=f"the run's own broker (default {DEFAULT_BOOTSTRAP})")
+    parser.add_argument(
+        "--brokers", type=int, help="nodes of the run's KRaft cluster (default 1; 3: replicated)"
+    )
+    parser.add_argument(
+        "--leader-kills", type=int, help="SIGKILLs of the busiest leader broker (default 2 with 3)"
+    )
     args = parser.parse_args(argv)
     given = {k: v for k, v in vars(args).items() if k != "short" and v is not None}
+    if given.get("brokers", 1) >= 3:
+        given.setdefault("leader_kills", 2)
+        given.setdefault("broker_restarts", 0)  # broker loss is the leader kills
+        given.setdefault("kafka_heap", "512m")  # three JVMs on the box
     return ChaosOptions.short(**given) if args.short else ChaosOptions(**given)
 
 

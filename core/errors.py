@@ -33,3 +33,11 @@ class KafkaUnavailableError(UnionhubError):
     """The broker did not answer in time; it may come back."""
 
     retriable = True
+
+
+class KafkaAccessError(UnionhubError):
+    """The brokers refused this client: TLS trust, credentials or ACLs; a retry will not help.
+
+    The message names the setting to look at (never a secret) or the resource
+    the ACLs refuse.
+    """

@@ -1,7 +1,10 @@
-"""Process settings, parsed once at start-up from ``UNIONHUB_*`` variables.
+"""Process settings, parsed once at start-up from ``UNIONHUB_*`` variables (and a file).
 
 The CLI builds one :class:`Settings` and passes it (or the parts a component
-needs) down; no module below the CLI reads the environment itself.
+needs) down; no module below the CLI reads the environment itself. The same
+settings may come from the YAML file ``UNIONHUB_SETTINGS_FILE`` names
+(:mod:`core.settings_file`); a variable in the environment wins over the file.
+The Kafka client security block is :class:`core.kafka.security.KafkaClientSettings`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.kafka.security import KafkaClientSettings
+from core.settings_file import SettingsFileSource
 
 
 def _default_state_dir() -> Path:
@@ -21,13 +27,14 @@ def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "unionhub"
 
 
-class Settings(BaseSettings):
-    """Everything a unionhub process may be told from its environment."""
+class Settings(BaseSettings, KafkaClientSettings):
+    """Everything a unionhub process may be told from its environment or settings file."""
 
     model_config = SettingsConfigDict(env_prefix="UNIONHUB_", extra="ignore", frozen=True)
 
     kafka_bootstrap: str = Field(
-        default="127.0.0.1:9092", description="host:port of the Kafka broker to use."
+        default="127.0.0.1:9092",
+        description="host:port of the Kafka broker to use, or a comma-separated list of them.",
     )
     namespace: str = Field(
         default="",
@@ -136,23 +143,36 @@ class Settings(BaseSettings):
             raise ValueError("UNIONHUB_LOOP_ANCHOR: required when UNIONHUB_LOOP_SPEED is not 1")
         return self
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then ``UNIONHUB_SETTINGS_FILE``."""
+        return (init_settings, env_settings, SettingsFileSource(settings_cls))
+
     @field_validator("kafka_bootstrap")
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise ValueError("must be host:port, e.g. 127.0.0.1:9092")
+        for address in value.split(","):
+            host, sep, port = address.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError("must be host:port[,host:port...], e.g. 127.0.0.1:9092")
         return value
 
     @property
     def kafka_host(self) -> str:
-        """Host part of :attr:`kafka_bootstrap`."""
-        return self.kafka_bootstrap.rpartition(":")[0]
+        """Host part of the first address of :attr:`kafka_bootstrap`."""
+        return self.kafka_bootstrap.split(",")[0].strip().rpartition(":")[0]
 
     @property
     def kafka_port(self) -> int:
-        """Port part of :attr:`kafka_bootstrap`."""
-        return int(self.kafka_bootstrap.rpartition(":")[2])
+        """Port part of the first address of :attr:`kafka_bootstrap`."""
+        return int(self.kafka_bootstrap.split(",")[0].strip().rpartition(":")[2])
 
     def secret_values(self) -> list[str]:
         """Every secret this process holds, for the log masker."""

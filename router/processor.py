@@ -122,10 +122,14 @@ class CheckpointedProcessor(StatefulProcessor, Protocol):
         """Live changelog keys in the committed state (the state-size gauge)."""
         ...
 
+    def replayed(self) -> None:
+        """The changelog replay is over: finish what it left (a bulk load's indexes)."""
+        ...
+
 
 def checkpointed(processor: object) -> CheckpointedProcessor | None:
     """``processor`` as a :class:`CheckpointedProcessor`, or None if it has no local store."""
-    names = ("checkpoint", "committed", "live_keys")
+    names = ("checkpoint", "committed", "live_keys", "replayed")
     if all(callable(getattr(processor, name, None)) for name in names):
         return cast(CheckpointedProcessor, processor)
     return None

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from core.kafka.clients import admin_client
+from core.kafka.clients import admin_client, configure_clients, install_security
+from core.kafka.security import ClientSecurity
 from core.kafka.topics import TopicCatalog, ensure_topics
 from core.settings import Settings
 from devtools.broker import LocalBroker
@@ -64,6 +65,15 @@ def base_settings() -> Settings:
         kafka_heap="768m",
         log_format="json",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kafka_clients(base_settings: Settings) -> Iterator[ClientSecurity]:
+    """The session's Kafka client settings, installed as every process installs them at
+    start-up (``core.kafka.clients.configure_clients``); the test broker is plain."""
+    security = configure_clients(base_settings)
+    yield security
+    install_security(None)
 
 
 @pytest.fixture(scope="session")

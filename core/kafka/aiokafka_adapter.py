@@ -12,10 +12,12 @@ function on real aiokafka objects) fails the same way before anything ships.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import aiokafka
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 # Transaction states (names of aiokafka's ``TransactionState``) the runtime acts on.
 IDLE_STATES = frozenset({"READY"})
@@ -105,3 +107,47 @@ def _attribute(owner: object, name: str) -> Any:
             f"aiokafka {installed_version()} has no {type(owner).__name__}.{name}, which "
             f"{_ADAPTER} relies on: {_ADAPT}"
         ) from exc
+
+
+async def open_connection(host: str, port: int, **options: Any) -> Any:
+    """One connection to a broker, handshakes done (TLS, ApiVersions, SASL), as aiokafka
+    opens it; raises what the handshake raised, unlike the clients' bootstrap, which
+    only says that it could not bootstrap. The caller closes it (``close()``)."""
+    try:
+        from aiokafka.conn import create_conn
+    except ImportError as exc:
+        raise AiokafkaInternalsError(
+            f"aiokafka {installed_version()} has no aiokafka.conn.create_conn, which "
+            f"{_ADAPTER} relies on: {_ADAPT}"
+        ) from exc
+    return await create_conn(host, port, **options)
+
+
+async def send_admin_request(admin: Any, request: Any) -> Any:
+    """Send an ``aiokafka.protocol`` request the admin client has no method for (CreateAcls)
+    to any broker; the response."""
+    return await _attribute(admin, "_send_request")(request)
+
+
+class AnyNodeAdminClient(AIOKafkaAdminClient):  # type: ignore[misc]  # aiokafka is untyped here
+    """An admin client whose requests for "any broker" go to one that is up.
+
+    aiokafka's admin client sends such requests (metadata: ``list_topics``,
+    ``describe_topics``...) to a random broker of its metadata, and fails with
+    ``NodeNotReadyError`` when that broker has just died: the cluster still lists
+    it until the controller fences it. This one tries the brokers in random
+    order and sends to the first it can connect to; a request for one broker in
+    particular (a group's coordinator, a topic's leader) is sent as before.
+    Overrides ``AIOKafkaAdminClient._send_request`` and reads its ``_client``.
+    """
+
+    async def _send_request(self, request: Any, node_id: int | None = None) -> Any:
+        if node_id is not None:
+            return await super()._send_request(request, node_id)
+        client = _attribute(self, "_client")
+        nodes = [broker.nodeId for broker in _attribute(client, "cluster").brokers()]
+        random.shuffle(nodes)
+        for node in nodes[:-1]:
+            if await client.ready(node):
+                return await client.send(node, request)
+        return await super()._send_request(request, nodes[-1] if nodes else None)

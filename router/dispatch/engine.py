@@ -119,12 +119,7 @@ class DedupeEngine:
             latest_version_key=report.version_key,
             first=first,
         )
-        cases = {
-            case.case_id: case
-            for case in (
-                self._case(c) for c in {self._case_id(k) for k in self._candidates(report)}
-            )
-        }
+        cases = {c: self._case(c) for c in {r.case_id for r in self._candidates(report)}}
         linked = sorted(cases.values(), key=lambda c: c.dispatch_seq)
         ref = SourceRef(channel=report.channel, external_id=report.external_id)
         merged: tuple[CaseState, ...] = ()
@@ -192,23 +187,17 @@ class DedupeEngine:
         value = self._store.get(key)
         return StoredReport.decode(value) if value is not None else None
 
-    def _case_id(self, key: str) -> str:
-        report = self._report(key)
-        if report is None:
-            raise KeyError("an index names a report the state lacks")
-        return report.case_id
-
     def _case(self, case_id: str) -> CaseState:
         value = self._store.get(CASE_PREFIX + case_id)
         if value is None:
             raise KeyError(f"case {case_id} is not in the state")
         return CaseState.decode(case_id, value)
 
-    def _candidates(self, report: NormalizedReport) -> set[str]:
-        """Keys of earlier reports that match ``report``."""
+    def _candidates(self, report: NormalizedReport) -> list[StoredReport]:
+        """Earlier reports that match ``report`` (each read and decoded once)."""
         employers = employer_tokens(report.employer_match)
         if not employers:
-            return set()
+            return []
         proposed = self._store.person_employer_keys(
             [person_employer_token(p, e) for p in report.person_tokens for e in employers]
         )
@@ -220,9 +209,10 @@ class DedupeEngine:
                 at + _TEXT_SPAN_US,
                 anonymous=bool(report.person_tokens),
             )
-        found: set[str] = set()
+        found: list[StoredReport] = []
+        mine = frozenset(report.shingles) if proposed else frozenset()
         for key in proposed:
             stored = self._report(key)
-            if stored is not None and matches_first(report, stored.first):
-                found.add(key)
+            if stored is not None and matches_first(report, stored.first, mine):
+                found.append(stored)
         return found

@@ -27,7 +27,7 @@ from caseloop.calendar import WorkingDayCalendar
 from caseloop.case import LoopCase
 from caseloop.limits import urgency_of
 from caseloop.loopclock import LoopClock
-from caseloop.supervision import mark_raised, next_look, raised_key, reached, sla_alert
+from caseloop.supervision import mark_raised, raised_key, reached, sla_alert, survey
 from caseloop.transitions import (
     Refusal,
     RefusalKind,
@@ -48,7 +48,7 @@ from router.dispatch.moves import brief_of, move_output
 from router.dispatch.state.keys import LOOP_PREFIX
 from router.dispatch.state.store import DispatchStore
 from router.processor import Output
-from schemas.caseloop import CASE_SCHEMA, SLA_ALERT_SCHEMA, CaseAction, ClockName, SlaLevel
+from schemas.caseloop import CASE_SCHEMA, SLA_ALERT_SCHEMA, CaseAction, ClockName, SlaLevel, Urgency
 from schemas.dispatch import DispatchEvent
 
 log = structlog.get_logger(__name__)
@@ -134,6 +134,8 @@ class CaseLoop:
             if found is None:
                 continue
             case, brief = found
+            if case.urgency is Urgency.EMERGENCY:
+                continue  # limits never grow: nothing to shorten
             case, caught_up = self._catch_up(case, at)
             shortened = on_emergency(self._calendar(), case, at)
             if shortened is not case:
@@ -216,13 +218,13 @@ class CaseLoop:
                 if key not in case.raised:
                     keys.append(key)
                     outputs.append(self._sla(case, ClockName.RESOLVE, signal.level, signal.at, at))
-        for level in reached(cal, case, at):
+        reached_now, look = survey(cal, case, at)
+        for level in reached_now:
             keys.append(level.key)
             level_at = max(level.at, floor) if floor is not None else level.at
             outputs.append(self._sla(case, level.clock, level.level, level_at, at))
         case = mark_raised(case, keys)
         self._warn_unknown_years(cal, case, at)
-        look = next_look(cal, case)
         value = orjson.dumps(
             # "look": when the case next needs a look; the store indexes it (its timers).
             {"case": case.encode(), "brief": brief, "look": to_us(look) if look else None}

@@ -47,8 +47,14 @@ def matches(a: NormalizedReport, b: NormalizedReport) -> bool:
     return matches_first(b, FirstVersion.of(a))
 
 
-def matches_first(a: NormalizedReport, b: FirstVersion) -> bool:
-    """:func:`matches` of a report and a stored first version (exact µs time arithmetic)."""
+def matches_first(
+    a: NormalizedReport, b: FirstVersion, a_shingles: frozenset[int] | None = None
+) -> bool:
+    """:func:`matches` of a report and a stored first version (exact µs time arithmetic).
+
+    ``a_shingles``: ``a``'s shingles as a set, when the caller compares ``a`` with
+    many candidates (built once, not per candidate).
+    """
     raw = b.raw
     employer = raw["employer_match"]
     if a.employer_match is None or employer is None:
@@ -63,11 +69,24 @@ def matches_first(a: NormalizedReport, b: FirstVersion) -> bool:
             and compatible_categories(a.category, raw["category"])
             and apart <= _IDENTITY_US
         )
-    return apart <= _TEXT_US and jaccard(a.shingles, raw["shingles"]) >= MIN_TEXT_SIMILARITY
+    if apart > _TEXT_US:
+        return False
+    mine = a_shingles if a_shingles is not None else frozenset(a.shingles)
+    theirs = frozenset(raw["shingles"])
+    # Jaccard is at most the smaller set over the larger: no need to intersect below that.
+    small, large = sorted((len(mine), len(theirs)))
+    if large and small / large < MIN_TEXT_SIMILARITY:
+        return False
+    return jaccard_sets(mine, theirs) >= MIN_TEXT_SIMILARITY
 
 
 def jaccard(a: list[int], b: list[int]) -> float:
+    """Jaccard similarity of two shingle lists (as sets); 0 when both are empty."""
+    return jaccard_sets(frozenset(a), frozenset(b))
+
+
+def jaccard_sets(a: frozenset[int], b: frozenset[int]) -> float:
     """Jaccard similarity of two shingle sets; 0 when both are empty."""
-    sa, sb = set(a), set(b)
-    union = len(sa | sb)
-    return len(sa & sb) / union if union else 0.0
+    shared = len(a & b)
+    union = len(a) + len(b) - shared
+    return shared / union if union else 0.0

@@ -98,6 +98,10 @@ class DispatchProcessor:
         """Live changelog keys in the committed state."""
         return self._store.live_keys()
 
+    def replayed(self) -> None:
+        """The changelog replay is over: the store builds what a full replay left."""
+        self._store.replayed()
+
     def close(self) -> None:
         """Close the store and release its slot."""
         self._store.close()

@@ -113,6 +113,8 @@ async def replay_changelog(
                 replayed += await _replay_partition(
                     consumer, tp, ends[tp], processor, keys, store, progressed
                 )
+            if store is not None:
+                store.replayed()
             log.info(
                 "changelog replayed",
                 topic=topic,

@@ -21,10 +21,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from core.kafka.clients import admin_client, committed_consumer
+from core.kafka.clients import (
+    admin_client,
+    committed_consumer,
+    configure_clients,
+    idempotent_producer,
+)
 from core.kafka.reading import committed_offsets
 from core.kafka.topics import TopicCatalog
 from core.logging import configure_logging
@@ -302,7 +307,7 @@ async def group_state(bootstrap: str, group_id: str) -> tuple[str, int]:
 
 async def produce(bootstrap: str, records: Iterable[tuple[str, bytes | None, bytes]]) -> None:
     """Write ``(topic, key, value)`` records with an idempotent producer."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = idempotent_producer(bootstrap)
     await producer.start()
     try:
         futures = [await producer.send(topic, value, key=key) for topic, key, value in records]
@@ -321,6 +326,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = Settings()
     configure_logging(settings)
+    configure_clients(settings, os.environ)
     return asyncio.run(run_until_signalled(harness_app(settings, args.worker)))
 
 

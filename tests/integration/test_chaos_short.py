@@ -9,12 +9,13 @@ admin; then the checker and the leak scan. ``pytest -s`` shows the table.
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 
 from chaos.plan import STORMS, make_plan
 from chaos.report import ChaosReport
-from chaos.run import ChaosOptions, run_chaos
+from chaos.run import ChaosOptions, parse_options, run_chaos
 from chaos.scan import ScanResult
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -106,3 +107,15 @@ def test_the_plan_is_seeded_and_spreads_the_kills() -> None:
     assert all(w.at_s + w.for_s <= 180 for w in (*plan.storms, plan.stations_down))
     with pytest.raises(ValueError, match="duration_s"):
         make_plan(seed=3, duration_s=0, kills=1)
+
+
+def test_leader_kills_are_spread_and_leave_the_rest_of_a_seed_s_plan_alone() -> None:
+    plain = make_plan(seed=8, duration_s=180, kills=10)
+    with_losses = make_plan(seed=8, duration_s=180, kills=10, broker_restarts=1, leader_kills=2)
+    assert replace(with_losses, leader_kills=()) == plain
+    first, second = with_losses.leader_kills
+    assert 0.15 * 180 <= first < second <= 0.75 * 180
+    options = parse_options(["--brokers", "3"])
+    assert (options.brokers, options.leader_kills, options.broker_restarts) == (3, 2, 0)
+    assert parse_options(["--brokers", "3", "--broker-restarts", "1"]).broker_restarts == 1
+    assert parse_options([]).leader_kills == 0

@@ -8,10 +8,9 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from core.errors import ConfigError
-from core.kafka.clients import admin_client
+from core.kafka.clients import admin_client, idempotent_producer
 from core.kafka.topics import TopicCatalog, ensure_topics
 from core.settings import Settings
 from tests.kafka_helpers import eventually, read_to_end
@@ -288,7 +287,7 @@ async def test_a_new_instance_after_restart_loses_nothing(
 async def test_unreadable_records_are_reported_and_skipped(
     store: ConfigStore, settings: Settings, topics: TopicCatalog
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap)
+    producer = idempotent_producer(settings.kafka_bootstrap)
     await producer.start()
     try:
         await producer.send_and_wait(topics.connector_configs, b"not json", key=b"connector-x")
@@ -300,7 +299,7 @@ async def test_unreadable_records_are_reported_and_skipped(
     reasons = [r.reason for r in store.rejected]
     assert reasons == [
         "value is not JSON",
-        "key is neither connector-<name> nor target-state-<name>",
+        "key is not connector-, target-state- or access-<name>",
     ]
 
 

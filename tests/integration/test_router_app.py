@@ -63,7 +63,8 @@ async def test_router_app_runs_both_stages_and_reports_readiness_and_counters(
     normalize, dispatch = status.stages
     assert (normalize.stage, normalize.role) == ("normalize", "active")
     assert (dispatch.stage, dispatch.role) == ("dispatch", "active")
-    assert len(normalize.owned) == 15
+    # 5 raw topics x 3 partitions, and (the case loop) 12 action topics x 1.
+    assert len(normalize.owned) == 15 + 12
     assert dispatch.owned == (f"{topics.router_normalized}-0",)
     assert normalize.counters.records_in == normalize.counters.records_out == len(keys)
     assert dispatch.counters.records_in == dispatch.counters.records_out == len(keys)
@@ -127,7 +128,8 @@ async def test_router_stages_split_over_two_apps_gives_each_one_stage(
             app.stop()
         await asyncio.gather(*tasks)
     assert normalize.stage == "normalize"
-    assert len(normalize.owned) == 15
+    # 5 raw topics x 3 partitions, and (the case loop) 12 action topics x 1.
+    assert len(normalize.owned) == 15 + 12
     assert dispatch.stage == "dispatch"
     assert dispatch.owned == (f"{topics.router_normalized}-0",)
     assert gc.get_threshold() == GC_THRESHOLDS  # a router process collects less often

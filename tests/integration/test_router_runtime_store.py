@@ -7,8 +7,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaProducer
 
+from core.kafka.clients import idempotent_producer
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
 from router.dispatch.engine import DedupeEngine
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 
 async def _write(bootstrap: str, topic: str, records: list[tuple[str, bytes | None]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = idempotent_producer(bootstrap)
     await producer.start()
     try:
         for key, value in records:

@@ -28,7 +28,7 @@ from core.kafka.aiokafka_adapter import (
     transaction_state,
     transaction_state_names,
 )
-from core.kafka.clients import transactional_producer
+from core.kafka.clients import idempotent_producer, transactional_producer
 
 # Nothing listens here: the producers below are created, never started.
 _NO_BROKER = "127.0.0.1:9"
@@ -58,7 +58,7 @@ async def test_transaction_state_follows_the_producer(producer: AIOKafkaProducer
 
 
 async def test_a_producer_without_transactions_has_no_transaction_state() -> None:
-    plain = AIOKafkaProducer(bootstrap_servers=_NO_BROKER, enable_idempotence=False)
+    plain = idempotent_producer(_NO_BROKER, enable_idempotence=False)
     try:
         assert transaction_state(plain) == NO_TRANSACTIONS
         assert fatal_transaction_error(plain) is None
@@ -118,3 +118,12 @@ def _internal(owner: object, name: str) -> Any:
     if not hasattr(owner, name):
         pytest.fail(f"aiokafka {installed_version()} has no {type(owner).__name__}.{name}")
     return getattr(owner, name)
+
+
+def test_the_any_node_admin_client_overrides_what_aiokafka_has() -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from core.kafka.aiokafka_adapter import AnyNodeAdminClient
+
+    assert callable(AIOKafkaAdminClient._send_request)
+    assert AnyNodeAdminClient._send_request is not AIOKafkaAdminClient._send_request

@@ -129,9 +129,9 @@ def test_the_deploy_folders_hold_what_they_promise() -> None:
 
 @pytest.mark.parametrize("name", sorted(generated_files()))
 def test_committed_manifest_is_what_the_generator_makes_now(name: str) -> None:
-    committed = (DEPLOY / "k8s" / name).read_text(encoding="utf-8")
+    committed = (DEPLOY / name).read_text(encoding="utf-8")
     assert committed == generated_files()[name], (
-        f"deploy/k8s/{name} is out of date: run `python -m devtools.deploy_manifests`"
+        f"deploy/{name} is out of date: run `python -m devtools.deploy_manifests`"
     )
 
 
@@ -231,8 +231,8 @@ def test_every_unionhub_value_given_is_valid() -> None:
     }
     for service, spec in compose()["services"].items():
         env = spec.get("environment", {})
-        if service.startswith("kafka-"):
-            continue
+        if not str(spec.get("image", "")).startswith("unionhub"):
+            continue  # the brokers and the ACL job
         sources[f"compose {service}"] = {k: _interpolated(str(v)) for k, v in env.items()}
     unit_env = systemd_unit()["Service"]["Environment"]
     sources["systemd unit"] = dict(item.split("=", 1) for item in shlex.split(unit_env))
@@ -335,15 +335,22 @@ def test_compose_runs_three_combined_kraft_nodes_then_topics_then_the_daemon() -
         assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "3"
         assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3"
         assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "2"
-        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"CLIENT://{name}:9092,INTERNAL://{name}:9094"
+        assert env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"] == (
+            "CLIENT:SASL_SSL,CONTROLLER:SSL,INTERNAL:SSL"
+        )
+        assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+        assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
         voters.add(f"{env['KAFKA_NODE_ID']}@{name}:9093")
     assert len(voters) == 3, "distinct node ids"
     for spec in nodes.values():
         assert set(spec["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")) == voters
     assert len({spec["environment"]["CLUSTER_ID"] for spec in nodes.values()}) == 1
-    topics, daemon = services["topics"], services["unionhub"]
+    topics, daemon, setup = services["topics"], services["unionhub"], services["acl-setup"]
     assert topics["command"] == ["topics", "ensure"]
-    assert all(topics["depends_on"][n]["condition"] == "service_healthy" for n in nodes)
+    assert all(setup["depends_on"][n]["condition"] == "service_healthy" for n in nodes)
+    assert topics["depends_on"]["acl-setup"]["condition"] == "service_completed_successfully"
+    assert "./kafka-setup.sh:/etc/kafka/kafka-setup.sh:ro" in setup["volumes"]
     assert daemon["depends_on"]["topics"]["condition"] == "service_completed_successfully"
     bootstrap = daemon["environment"]["UNIONHUB_KAFKA_BOOTSTRAP"].split(",")
     assert sorted(bootstrap) == sorted(f"{n}:9092" for n in nodes)
@@ -367,3 +374,21 @@ def test_k8s_deployment_serves_8083_with_probes_as_non_root() -> None:
     kustomization = documents(DEPLOY / "k8s" / "kustomization.yaml")[0]
     for resource in kustomization["resources"]:
         assert (DEPLOY / "k8s" / resource).is_file(), resource
+
+
+def test_every_deployment_reaches_kafka_over_tls_with_scram_as_unionhub() -> None:
+    daemons = {
+        "compose": compose()["services"]["unionhub"]["environment"],
+        "k8s": k8s("ConfigMap", "unionhub-config")[0]["data"],
+        "systemd": _env_file(DEPLOY / "systemd" / "unionhub.env.example"),
+    }
+    for where, env in daemons.items():
+        assert env["UNIONHUB_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", where
+        assert env["UNIONHUB_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", where
+        assert env["UNIONHUB_KAFKA_SASL_USERNAME"] == SERVICE_USER, where
+        assert "${file:" in env["UNIONHUB_KAFKA_SASL_PASSWORD"], (
+            f"{where}: a reference, not a value"
+        )
+        assert env["UNIONHUB_KAFKA_SSL_CAFILE"].startswith("/etc/unionhub/"), where
+    for user in k8s("KafkaUser"):
+        assert user["spec"]["authentication"]["type"] == "scram-sha-512"

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from core.errors import KafkaUnavailableError
-from core.kafka.clients import committed_consumer
+from core.kafka.clients import committed_consumer, idempotent_producer
 from core.kafka.reading import fetch_to_end
 
 CONNECTOR_STATUS_SCHEMA = "unionhub.connector-status/1"
@@ -195,12 +195,7 @@ class StatusPublisher:
 
     async def start(self) -> None:
         """Connect to the broker."""
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
-            enable_idempotence=True,
-            acks="all",
-            client_id=self._client_id,
-        )
+        producer = idempotent_producer(self._bootstrap, client_id=self._client_id)
         try:
             await producer.start()
         except KafkaError as exc:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from caseloop.transitions import RefusalKind, refusal
 from core.errors import KafkaUnavailableError
 from core.kafka.clients import idempotent_producer
+from core.kafka.diagnosis import acl_refusal
 from core.kafka.topics import TopicCatalog
 from core.pii import mask_numbers
 from schemas.caseloop import CaseAction, CaseState
@@ -103,6 +104,9 @@ class ActionSender:
                 headers=[("schema", b"unionhub.case_action/1")],
             )
         except KafkaError as exc:
+            refused = acl_refusal(exc, f"writing to {self._catalog.actions(action.actor)}")
+            if refused is not None:
+                raise refused from exc
             raise KafkaUnavailableError(f"sending the action failed: {type(exc).__name__}") from exc
 
     async def close(self) -> None:

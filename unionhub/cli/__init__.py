@@ -15,6 +15,8 @@ product never imports them.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
@@ -22,7 +24,8 @@ from types import ModuleType
 
 from pydantic import ValidationError
 
-from core.errors import UnionhubError
+from core.errors import ConfigError, UnionhubError
+from core.kafka.clients import configure_clients
 from core.logging import configure_logging
 from core.settings import Settings
 from unionhub.cli import (
@@ -81,20 +84,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NAMED = re.compile(r"(?:Value error, )?(UNIONHUB_[A-Z0-9_]+): (.*)", re.DOTALL)
+
+
+def _invalid_settings(exc: ValidationError) -> str:
+    """One line naming the setting a validation error is about."""
+    first = exc.errors()[0]
+    if first["loc"]:
+        field = "UNIONHUB_" + str(first["loc"][0]).upper()
+        return f"invalid setting {field}: {first['msg']}"
+    named = _NAMED.fullmatch(str(first["msg"]))
+    if named is not None:  # a rule across settings whose message starts with the one to fix
+        return f"invalid setting {named[1]}: {named[2]}"
+    return f"invalid settings: {first['msg']}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
+        configure_logging(settings)
+        # Every Kafka client of the process authenticates with these (core/kafka/clients.py).
+        configure_clients(settings, os.environ)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["loc"]:
-            field = "UNIONHUB_" + str(first["loc"][0]).upper()
-            print(f"unionhub: invalid setting {field}: {first['msg']}", file=sys.stderr)
-        else:  # a rule across settings: its message names them
-            print(f"unionhub: invalid settings: {first['msg']}", file=sys.stderr)
+        print(f"unionhub: {_invalid_settings(exc)}", file=sys.stderr)
         return 2
-    configure_logging(settings)
+    except ConfigError as exc:
+        print(f"unionhub: invalid setting {exc.field}: {exc.reason}", file=sys.stderr)
+        return 2
     try:
         code: int = args.handler(settings, args)
     except UnionhubError as exc:

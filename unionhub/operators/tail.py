@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import TopicAuthorizationFailedError
 
-from core.errors import ConfigError
+from core.errors import ConfigError, KafkaAccessError
 from core.kafka.clients import admin_client, committed_consumer
 from core.kafka.reading import fetch_to_end
 from core.kafka.topics import TopicCatalog
@@ -169,10 +170,15 @@ def format_record(record: ConsumerRecord[bytes, bytes], options: TailOptions) ->
 
 async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     async with admin_client(bootstrap) as admin:
-        if topic not in set(await admin.list_topics()):
-            raise TopicNotFoundError(topic)
-        described = await admin.describe_topics([topic])
-    return sorted(TopicPartition(topic, p["partition"]) for t in described for p in t["partitions"])
+        (described,) = await admin.describe_topics([topic])
+    # Describe first: the topics a principal may not see are missing from its listing too.
+    if described["error_code"] == TopicAuthorizationFailedError.errno:
+        raise KafkaAccessError(
+            f"{topic}: this client's principal may not read it (Kafka ACLs refuse Describe)"
+        )
+    if described["error_code"] != 0 or not described["partitions"]:
+        raise TopicNotFoundError(topic)
+    return sorted(TopicPartition(topic, p["partition"]) for p in described["partitions"])
 
 
 async def _seek_start(

@@ -197,12 +197,7 @@ def apply_committed(
         db.executemany("DELETE FROM timers WHERE key = ?", untimed)
         db.executemany("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", puts)
         db.executemany("DELETE FROM kv WHERE key = ?", deletes)
-        db.executemany("INSERT OR IGNORE INTO person_employer VALUES (?, ?)", rows.person_employer)
-        db.executemany(
-            "INSERT OR IGNORE INTO employer_time VALUES (?, ?, ?, ?, ?)", rows.employer_time
-        )
-        db.executemany("INSERT OR IGNORE INTO history VALUES (?, ?, ?, ?, ?, ?)", rows.history)
-        db.executemany("INSERT OR IGNORE INTO alert_employer VALUES (?, ?, ?)", rows.alert_employer)
+        _insert_index_rows(db, rows)
         db.executemany(
             "INSERT OR REPLACE INTO checkpoint (partition, next_offset) VALUES (?, ?)",
             sorted(ends.items()),
@@ -216,3 +211,117 @@ def apply_committed(
         db.execute("ROLLBACK")
         raise
     return after
+
+
+# --- a full replay into an empty file ----------------------------------------------------
+
+_BULK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bulk_kv (key TEXT NOT NULL, value BLOB);
+CREATE TABLE IF NOT EXISTS bulk_person_employer (token TEXT NOT NULL, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bulk_employer_time (
+    employer TEXT NOT NULL, at INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL,
+    anonymous INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bulk_history (
+    employer_key TEXT NOT NULL, at INTEGER NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL,
+    persons TEXT NOT NULL, people INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bulk_alert_employer (
+    employer_key TEXT NOT NULL, raised INTEGER NOT NULL, alert_id TEXT NOT NULL);
+"""
+# Each index table and its primary key, the order its rows go in fastest.
+_INDEX_KEYS = {
+    "person_employer": "token, key",
+    "employer_time": "employer, at, seq",
+    "history": "employer_key, at, seq",
+    "alert_employer": "employer_key, raised, alert_id",
+}
+
+
+def bulk_load(
+    db: sqlite3.Connection,
+    batch: Iterable[tuple[str, bytes | None]],
+    ends: dict[int, int],
+    next_seq: int,
+) -> int:
+    """Replayed records of a full replay, appended to unindexed tables; the next seq so far.
+
+    A full replay into an emptied file (Kafka Streams' bulk-loading restore):
+    records and their index rows go to plain append-only tables, with the
+    checkpoint, and :func:`finish_bulk_load` builds the real, indexed tables
+    from them once, in key order. A key's index rows come from fields that
+    never change, so rows from any of its values are the rows of its first.
+    Durability is relaxed meanwhile (an interrupted replay starts over).
+    """
+    rows = IndexRows(next_seq=next_seq)
+    records = list(batch)
+    for key, value in records:
+        if value is not None and is_indexed(key):
+            rows.add(key, orjson.loads(value))
+    db.executescript(_BULK_SCHEMA)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("BEGIN")
+    try:
+        db.executemany("INSERT INTO bulk_kv VALUES (?, ?)", records)
+        db.executemany("INSERT INTO bulk_person_employer VALUES (?, ?)", rows.person_employer)
+        db.executemany("INSERT INTO bulk_employer_time VALUES (?, ?, ?, ?, ?)", rows.employer_time)
+        db.executemany("INSERT INTO bulk_history VALUES (?, ?, ?, ?, ?, ?)", rows.history)
+        db.executemany("INSERT INTO bulk_alert_employer VALUES (?, ?, ?)", rows.alert_employer)
+        db.executemany(
+            "INSERT OR REPLACE INTO checkpoint (partition, next_offset) VALUES (?, ?)",
+            sorted(ends.items()),
+        )
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", (rows.next_seq,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return rows.next_seq
+
+
+def has_bulk_load(db: sqlite3.Connection) -> bool:
+    """Whether a full replay's appended rows wait to be built (the file was closed first)."""
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bulk_kv'").fetchone()
+    return row is not None
+
+
+def finish_bulk_load(db: sqlite3.Connection) -> Counters:
+    """The indexed tables built from a full replay's appended rows, in key order, at once."""
+    db.executescript(_BULK_SCHEMA)  # a replay of an empty log appended nothing
+    next_seq = create_tables(db).next_seq
+    db.execute("BEGIN")
+    try:
+        # In key order, each key's records in log order: the last value of a key wins, and a
+        # key whose last record is a tombstone (an empty blob here: no value is empty) goes.
+        db.execute(
+            "INSERT OR REPLACE INTO kv (key, value) SELECT key, coalesce(value, x'') "
+            "FROM bulk_kv ORDER BY key, rowid"
+        )
+        db.execute("DELETE FROM kv WHERE value = x''")
+        for table, key_columns in _INDEX_KEYS.items():
+            db.execute(
+                f"INSERT OR IGNORE INTO {table} SELECT * FROM bulk_{table} "  # noqa: S608
+                f"ORDER BY {key_columns}"
+            )
+        loops = db.execute("SELECT key, value FROM kv WHERE key GLOB ?", (LOOP_PREFIX + "*",))
+        timers = [(key, at) for key, value in loops if (at := look_of(key, value)) is not None]
+        db.executemany("INSERT OR REPLACE INTO timers VALUES (?, ?)", timers)
+        live = int(db.execute("SELECT count(*) FROM kv").fetchone()[0])
+        counters = Counters(next_seq=next_seq, live=live)
+        db.executemany(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+            [("next_seq", counters.next_seq), ("live", counters.live)],
+        )
+        for table in ("kv", *_INDEX_KEYS):
+            db.execute(f"DROP TABLE bulk_{table}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("PRAGMA synchronous=NORMAL")
+    return counters
+
+
+def _insert_index_rows(db: sqlite3.Connection, rows: IndexRows) -> None:
+    db.executemany("INSERT OR IGNORE INTO person_employer VALUES (?, ?)", rows.person_employer)
+    db.executemany("INSERT OR IGNORE INTO employer_time VALUES (?, ?, ?, ?, ?)", rows.employer_time)
+    db.executemany("INSERT OR IGNORE INTO history VALUES (?, ?, ?, ?, ?, ?)", rows.history)
+    db.executemany("INSERT OR IGNORE INTO alert_employer VALUES (?, ?, ?)", rows.alert_employer)

@@ -85,6 +85,8 @@ class DispatchStore:
         self._overlay = OverlayIndex()
         self._counters = Counters()
         self._broken = False
+        # An emptied file being filled by a full replay (see database.bulk_load).
+        self._bulk = False
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -122,6 +124,7 @@ class DispatchStore:
         if path is not None:
             database.delete_files(path)
         self._db()
+        self._bulk = True
 
     def discard(self) -> None:
         """Forget every write not committed yet."""
@@ -140,9 +143,14 @@ class DispatchStore:
             self._slot = None
 
     def live_keys(self) -> int:
-        """Committed live keys (reports, cases, alerts)."""
+        """Committed live keys (reports, cases, alerts); during a full replay, those before it."""
         self._db()
         return self._counters.live
+
+    @_breaks_on_error
+    def replayed(self) -> None:
+        """A changelog replay is over: a full one's indexed tables are built now."""
+        self._finish_bulk()
 
     # --- the changelog's side ----------------------------------------------------------
 
@@ -160,6 +168,12 @@ class DispatchStore:
     @_breaks_on_error
     def committed(self, ends: dict[int, int]) -> None:
         """Taken writes and replayed records are committed up to ``ends``: apply them."""
+        if self._bulk and not self._taken:
+            next_seq = database.bulk_load(self._db(), self._replay, ends, self._counters.next_seq)
+            self._counters = Counters(next_seq=next_seq, live=self._counters.live)
+            self._replay.clear()
+            return
+        self._finish_bulk()
         batch = [*self._replay, *self._taken.items()]
         self._flush(batch, ends)
         self._replay.clear()
@@ -261,8 +275,15 @@ class DispatchStore:
             self._conn = self._open()
         return self._conn
 
+    def _finish_bulk(self) -> None:
+        """After a full replay: the indexed tables built from what it appended."""
+        if self._bulk:
+            self._bulk = False
+            self._counters = database.finish_bulk_load(self._db())
+
     def _read(self) -> sqlite3.Connection:
         db = self._db()
+        self._finish_bulk()
         if self._replay:  # restored without a checkpoint (tests, or a caller that reads early)
             self._flush(self._replay, {})
             self._replay.clear()
@@ -282,6 +303,8 @@ class DispatchStore:
                 database.delete_files(path)
                 conn = database.connect(path)
         self._counters = database.create_tables(conn)
+        if database.has_bulk_load(conn):  # closed (or killed) before its first read
+            self._counters = database.finish_bulk_load(conn)
         return conn
 
     def _flush(self, batch: Iterable[tuple[str, bytes | None]], ends: dict[int, int]) -> None:
