@@ -119,6 +119,24 @@ class Settings(BaseSettings, KafkaClientSettings):
         ),
     )
 
+    case_store: Literal["sqlite", "postgresql"] = Field(
+        default="sqlite",
+        description=(
+            "The case store's backend (review/store/): embedded SQLite under the state dir, "
+            "or PostgreSQL at UNIONHUB_CASE_STORE_DSN."
+        ),
+    )
+    case_store_dsn: SecretStr | None = Field(
+        default=None,
+        description="libpq connection string of the PostgreSQL case store (a secret).",
+    )
+    report_satisfaction_floor: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="The weekly report highlights districts whose 满意率 is below this.",
+    )
+
     @model_validator(mode="after")
     def _check_loop_clock(self) -> Settings:
         if self.loop_speed != 1 and self.loop_anchor is None:
@@ -161,4 +179,6 @@ class Settings(BaseSettings, KafkaClientSettings):
         secrets = [self.pseudonym_key.get_secret_value()]
         if self.admin_token is not None:
             secrets.append(self.admin_token.get_secret_value())
+        if self.case_store_dsn is not None:
+            secrets.append(self.case_store_dsn.get_secret_value())
         return secrets

@@ -1,11 +1,14 @@
 """The sink that keeps the case store in step with Kafka, exactly once.
 
-It reads ``cases.state`` and ``router.dlq`` (read_committed, no consumer
-group), and writes each fetched batch and the offsets after it in one store
-transaction; on start it seeks every partition to the offset the store holds,
-so a crash between two batches neither loses nor repeats a row. Readers that
-wait for a change (the case API after posting an action) await
-:meth:`CaseStoreSink.wait_for`, woken after every applied batch.
+It reads ``cases.state``, ``router.dlq``, every ``dispatch.*`` topic,
+``alerts.risk`` and ``alerts.sla`` (read_committed, no consumer group), and
+writes each fetched batch and the offsets after it in one store transaction;
+on start it seeks every partition to the offset the store holds, so a crash
+between two batches neither loses nor repeats a row. Readers that wait for a
+change (the case API after posting an action) await
+:meth:`CaseStoreSink.wait_for`, woken after every applied batch; listeners
+(the board's live feed) get each batch's changes once they are committed, so
+whatever they announce can already be read from the store.
 """
 
 from __future__ import annotations
@@ -23,29 +26,57 @@ from pydantic import ValidationError
 from core.kafka.clients import committed_consumer
 from core.kafka.reading import Record
 from core.kafka.topics import TopicCatalog
-from review.store.base import CaseStore, Change, Offsets, Refusal
-from schemas.caseloop import CaseState
+from review.store.base import CaseStore, Change, EventRow, Offsets, Refusal, RiskRow, SlaRow
+from schemas.alert import Alert
+from schemas.caseloop import CaseState, SlaAlert
+from schemas.dispatch import DispatchEvent
 
 log = structlog.get_logger(__name__)
 
 ACTION_REFUSAL_KINDS = ("action_",)  # router.dlq kinds of refused case actions
 
+Listener = Callable[[list[Change]], None]
+
 
 class CaseStoreSink:
-    """Materialises ``cases.state`` and the router's action refusals into a :class:`CaseStore`."""
+    """Materialises cases, dispatch events, alerts and action refusals into a :class:`CaseStore`.
+
+    ``meta`` (facts such as the loop clock the daemon runs) is recorded in the
+    store when the sink starts, for readers in other processes.
+    """
 
     def __init__(
-        self, bootstrap: str, catalog: TopicCatalog, store: CaseStore, *, client_id: str
+        self,
+        bootstrap: str,
+        catalog: TopicCatalog,
+        store: CaseStore,
+        *,
+        client_id: str,
+        meta: dict[str, str] | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._catalog = catalog
         self._store = store
         self._client_id = client_id
+        self._meta = dict(meta or {})
         self._changed = asyncio.Condition()
+        self._listeners: list[Listener] = []
+        self._dispatch_topics = frozenset(catalog.dispatch_topics())
         self.applied = 0
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` with every batch's changes after the store committed them."""
+        self._listeners.append(listener)
+
+    def topics(self) -> list[str]:
+        """Every topic the sink materialises."""
+        c = self._catalog
+        return [c.cases_state, c.router_dlq, *c.dispatch_topics(), c.alerts, c.sla_alerts]
 
     async def run(self, stop: asyncio.Event) -> None:
         """Apply batches until ``stop`` is set (Kafka trouble is retried)."""
+        for key, value in self._meta.items():
+            self._store.put_meta(key, value)
         while not stop.is_set():
             consumer = committed_consumer(self._bootstrap, client_id=self._client_id)
             try:
@@ -72,10 +103,9 @@ class CaseStoreSink:
         return True
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
-        topics = [self._catalog.cases_state, self._catalog.router_dlq]
         tps = [
             TopicPartition(topic, p)
-            for topic in topics
+            for topic in self.topics()
             for p in range(self._catalog.partition_count(topic))
         ]
         consumer.assign(tps)
@@ -102,19 +132,42 @@ class CaseStoreSink:
         self.applied += len(changes)
         async with self._changed:
             self._changed.notify_all()
+        for listener in self._listeners:
+            try:
+                listener(changes)
+            except Exception:  # a listener's failure must not stop the store
+                log.exception("case store sink: a listener failed")
 
     def _change(self, record: Record) -> Change | None:
-        if record.topic == self._catalog.cases_state:
+        try:
+            return self._decode(record)
+        except ValidationError:
+            log.warning(
+                "case store sink: unreadable record skipped",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            return None
+
+    def _decode(self, record: Record) -> Change | None:
+        topic = record.topic
+        if record.value is not None and topic in self._dispatch_topics:
+            event = DispatchEvent.model_validate_json(record.value)
+            return Change(event=EventRow.of(event, topic))
+        if record.value is not None and topic == self._catalog.alerts:
+            return Change(risk=RiskRow.of(Alert.model_validate_json(record.value)))
+        if record.value is not None and topic == self._catalog.sla_alerts:
+            return Change(sla=SlaRow.of(SlaAlert.model_validate_json(record.value)))
+        if topic == self._catalog.cases_state:
             case_id = (record.key or b"").decode("utf-8", "replace")
             if record.value is None:
                 return Change(case_id=case_id)
-            try:
-                state = CaseState.model_validate_json(record.value)
-            except ValidationError:
-                log.warning("case store sink: unreadable case state skipped", offset=record.offset)
-                return None
+            state = CaseState.model_validate_json(record.value)
             return Change(case_id=case_id, state=state, value=record.value)
-        return _refusal(record.value)
+        if topic == self._catalog.router_dlq:
+            return _refusal(record.value)
+        return None
 
 
 def _refusal(value: bytes | None) -> Change | None:

@@ -5,23 +5,35 @@ The store materialises topics into tables like a Kafka Connect sink: each
 each partition they came from in one database transaction, so after a crash
 the sink resumes at exactly the offsets the rows reflect: no row lost, none
 applied twice. Two backends implement it: SQLite embedded (the default,
-:mod:`review.store.sqlite`) and PostgreSQL (:mod:`review.store.postgres`).
+:mod:`review.store.sqlite`) and PostgreSQL (:mod:`review.store.postgres`); the
+tables and the queries are shared (:mod:`review.store.sql`).
 
-What it holds, from ``cases.state`` (the last state of every case) and from
-``router.dlq`` (the router's refusals of case actions, by action id).
+What it holds:
+
+- ``cases``: the last state of every case (``cases.state``; a tombstone deletes);
+- ``events``: one row per dispatch event (``dispatch.*``), only masked or
+  pseudonymous personal fields (no name, no phone: ``person_key`` alone);
+- ``risk_alerts`` and ``sla_alerts``: the latest version of each alert id
+  (``alerts.risk``, ``alerts.sla``);
+- ``refusals``: the router's refusals of case actions (``router.dlq``), by action id;
+- ``offsets`` and ``meta`` (the schema version, the loop clock the daemon ran).
+
+Readers other than the case API (the weekly report, the board) ask
+:meth:`CaseStore.select` plain SQL over these tables, in the dialect both
+backends share (``?`` placeholders).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-import orjson
-
-from core.times import to_us
-from schemas.caseloop import CaseState, CaseStatus
+from core.times import opt_us, to_us
+from schemas.alert import Alert
+from schemas.caseloop import CaseState, CaseStatus, SlaAlert
+from schemas.dispatch import DispatchEvent
 
 DONE_STATUSES = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value)
 
@@ -35,6 +47,7 @@ class CaseRow:
     status: str
     urgency: str
     category: str
+    street: str | None
     dispatched_us: int
     updated_us: int
     next_due_us: int | None  # the earliest deadline of a running clock
@@ -50,10 +63,124 @@ class CaseRow:
             status=state.status.value,
             urgency=state.urgency.value,
             category=state.category.value,
+            street=state.street,
             dispatched_us=to_us(state.dispatched_at),
             updated_us=to_us(state.updated_at),
             next_due_us=to_us(min(dues)) if dues else None,
             value=value,
+        )
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One dispatch event: who, where, what, when; no name or phone, only ``person_key``."""
+
+    event_id: str
+    case_id: str
+    topic: str
+    district: str | None
+    event_type: str
+    channel: str
+    external_id: str
+    category: str
+    street: str | None
+    employer_name: str | None
+    employer_uscc: str | None
+    person_key: str | None
+    people: int
+    reported_us: int
+    dispatched_us: int  # wall clock, as the event carries it
+    summary: str  # numbers already masked by the router
+
+    @classmethod
+    def of(cls, event: DispatchEvent, topic: str) -> EventRow:
+        """The row of a dispatch event read from ``topic``."""
+        employer = event.employer
+        return cls(
+            event_id=event.event_id,
+            case_id=event.case_id,
+            topic=topic,
+            district=event.district,
+            event_type=event.event_type.value,
+            channel=event.report.channel.value,
+            external_id=event.report.external_id,
+            category=event.category.value,
+            street=event.location.street,
+            employer_name=employer.name if employer else None,
+            employer_uscc=employer.uscc if employer else None,
+            person_key=event.complainant.person_key if event.complainant else None,
+            people=event.people_involved,
+            reported_us=to_us(event.report.reported_at),
+            dispatched_us=to_us(event.dispatched_at),
+            summary=event.summary,
+        )
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    """The latest version of one risk alert (``alerts.risk``)."""
+
+    alert_id: str
+    kind: str
+    district: str | None
+    employer_name: str | None
+    employer_uscc: str | None
+    cases: int
+    persons: int
+    people: int
+    open_until_us: int  # report time
+    raised_us: int  # wall clock
+    updated_us: int
+
+    @classmethod
+    def of(cls, alert: Alert) -> RiskRow:
+        """The row of a risk alert."""
+        return cls(
+            alert_id=alert.alert_id,
+            kind=alert.kind.value,
+            district=alert.district,
+            employer_name=alert.employer.name if alert.employer else None,
+            employer_uscc=alert.employer.uscc if alert.employer else None,
+            cases=len(alert.case_ids),
+            persons=alert.persons,
+            people=alert.people_involved,
+            open_until_us=to_us(alert.open_until),
+            raised_us=to_us(alert.raised_at),
+            updated_us=to_us(alert.updated_at),
+        )
+
+
+@dataclass(frozen=True)
+class SlaRow:
+    """One supervision alert (``alerts.sla``); its times are the loop's."""
+
+    alert_id: str
+    case_id: str
+    district: str | None
+    clock: str
+    level: str
+    reopening: int
+    due_us: int | None
+    level_us: int
+    raised_us: int
+    urgency: str
+    category: str
+
+    @classmethod
+    def of(cls, alert: SlaAlert) -> SlaRow:
+        """The row of a supervision alert."""
+        return cls(
+            alert_id=alert.alert_id,
+            case_id=alert.case_id,
+            district=alert.district,
+            clock=alert.clock.value,
+            level=alert.level.value,
+            reopening=alert.reopening,
+            due_us=opt_us(alert.due_at),
+            level_us=to_us(alert.level_at),
+            raised_us=to_us(alert.raised_at),
+            urgency=alert.urgency.value,
+            category=alert.category.value,
         )
 
 
@@ -80,12 +207,25 @@ class CaseQuery:
 
 @dataclass(frozen=True)
 class Change:
-    """One record to apply: a case state (or its deletion), or an action refusal."""
+    """One record to apply: a case state (or, with only ``case_id``, its deletion), an
+    action refusal, a dispatch event, or a risk or supervision alert."""
 
     case_id: str | None = None
     state: CaseState | None = None
     value: bytes | None = None
     refusal: Refusal | None = None
+    event: EventRow | None = None
+    risk: RiskRow | None = None
+    sla: SlaRow | None = None
+
+    @property
+    def deletes_case(self) -> bool:
+        """Whether this is a ``cases.state`` tombstone (the case was merged away)."""
+        return (
+            self.case_id is not None
+            and self.state is None
+            and not (self.refusal or self.event or self.risk or self.sla)
+        )
 
 
 Offsets = dict[tuple[str, int], int]
@@ -93,7 +233,7 @@ Offsets = dict[tuple[str, int], int]
 
 
 class CaseStore(Protocol):
-    """Cases and refusals, materialised with the offsets they reflect."""
+    """Cases, events, alerts and refusals, materialised with the offsets they reflect."""
 
     def offsets(self) -> Offsets:
         """The next offset of every partition applied so far."""
@@ -119,6 +259,18 @@ class CaseStore(Protocol):
         """The router's refusal of an action, if it refused it."""
         ...
 
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one read-only query in the shared dialect (``?`` placeholders)."""
+        ...
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Record one fact about the store (in its own transaction)."""
+        ...
+
+    def meta(self, key: str) -> str | None:
+        """A fact recorded with :meth:`put_meta`."""
+        ...
+
     def close(self) -> None:
         """Release the connection."""
         ...
@@ -126,4 +278,4 @@ class CaseStore(Protocol):
 
 def load_state(value: bytes) -> CaseState:
     """A stored case state."""
-    return CaseState.model_validate(orjson.loads(value))
+    return CaseState.model_validate_json(value)

@@ -10,6 +10,7 @@ import pytest
 from core.kafka.clients import idempotent_producer
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
+from tests.conftest import drop_postgres_schema
 from tests.integration.daemon_harness import RunningDaemon, running_daemon
 from tests.kafka_helpers import eventually
 from tests.unit.router_builders import appeal_envelope, mobile
@@ -132,3 +133,23 @@ async def test_districts_act_on_their_own_cases_through_the_api(
 
         await eventually(rotated, timeout_s=15)
         assert "13812345678" not in daemon.log_text()
+
+
+async def test_the_case_api_reads_the_postgresql_store_too(
+    settings: Settings, topics: TopicCatalog, tmp_path: Path, postgres_dsn: str
+) -> None:
+    await set_tokens(settings, {"nanshan": NANSHAN, "city": CITY})
+    env = {"UNIONHUB_CASE_STORE": "postgresql", "UNIONHUB_CASE_STORE_DSN": postgres_dsn}
+    try:
+        async with running_daemon(settings, tmp_path, env=env) as daemon:
+            await report(settings, topics, "MY-API-PG-1")
+            case_id = await the_case(daemon)
+            status, body = await daemon.call(
+                "POST", f"/cases/{case_id}/actions", token=NANSHAN, json={"action": "accept"}
+            )
+            assert (status, body["status"]) == (200, "accepted")
+            status, body = await daemon.call("GET", "/cases?status=accepted", token=NANSHAN)
+            assert (status, body["total"]) == (200, 1)
+            assert postgres_dsn not in daemon.log_text()
+    finally:
+        drop_postgres_schema(postgres_dsn, settings.namespace)

@@ -35,7 +35,7 @@ from unionhub.cases.actions import ActionSender, build_action, precheck, visible
 from unionhub.cases.errors import ActionRefusedError, ForbiddenCaseError
 from unionhub.cases.stats import Period, figures_for, figures_json, period_bounds
 
-CASE_PREFIXES = ("/cases", "/stats", "/board/api")
+CASE_PREFIXES = ("/cases", "/stats")  # the board (/board) has its own sessions
 APPLY_WAIT_S = 5.0
 MAX_PER_PAGE = 200
 ACTOR_KEY = web.AppKey("actor_tokens", ActorTokens)

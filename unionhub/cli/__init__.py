@@ -34,6 +34,7 @@ from unionhub.cli import (
     cases,
     connectors,
     intake,
+    report,
     router,
     run,
     stats,
@@ -54,6 +55,7 @@ PRODUCT_COMMANDS: tuple[ModuleType, ...] = (
     stats,
     access,
     calendar,
+    report,
 )
 TOOL_COMMANDS_GROUP = "unionhub.tools"
 
