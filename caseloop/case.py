@@ -88,8 +88,10 @@ class LoopCase:
         return any(entry.action_id == action_id for entry in self.history)
 
     def changed(self, at: datetime, **changes: Any) -> LoopCase:
-        """A copy with ``changes``, the next version, updated at ``at``."""
-        return replace(self, version=self.version + 1, updated_at=at, **changes)
+        """A copy with ``changes``, the next version, updated at ``at`` (or later: an action
+        done before the last change is applied after it, and ``updated_at`` never runs back)."""
+        updated = at if self.updated_at is None else max(at, self.updated_at)
+        return replace(self, version=self.version + 1, updated_at=updated, **changes)
 
     # --- the changelog form ----------------------------------------------------------
 

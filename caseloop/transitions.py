@@ -347,8 +347,11 @@ def _with(
 
 def action_time(case: LoopCase, action: CaseAction, now: datetime) -> datetime:
     """When ``action`` counts as done: its ``at``, but never later than ``now`` (when it is
-    applied) nor earlier than the case's last change (a case's history never runs back)."""
-    last = case.updated_at or case.dispatched_at
+    applied) nor earlier than the last entry of the case's history (a history never runs
+    back). Changes that are no entry (a new source, an echo, an escalation) do not hold it
+    back: an accept sent at 10:00 and applied after a report the router took in at 10:20
+    (it was down, say) was still done at 10:00, and counts as on time if 10:00 was."""
+    last = case.history[-1].at if case.history else case.dispatched_at
     return max(min(action.at, now), last)
 
 

@@ -19,7 +19,6 @@ from chaos.daemon import AdminApi
 from chaos.kafka import group_reached, past_last_records
 from chaos.plan import POLL_S
 from checker import CheckReport, Expectations, check, read_observed
-from core.kafka.topics import TopicCatalog
 from core.settings import Settings
 from devtools.polling import poll_until
 from router.stages import dispatch_stage_config, normalize_stage_config
@@ -74,18 +73,20 @@ async def pause_connectors(admin: AdminApi, names: Iterable[str], timeout_s: flo
 
 
 async def wait_router_idle(settings: Settings, timeout_s: float) -> None:
-    """Wait until both router stages have committed past the end of their input."""
+    """Wait until both router stages have committed past the end of their input (the raw
+    topics, the districts' action topics, the normalized records)."""
     bootstrap = settings.kafka_bootstrap
-    topics = TopicCatalog(settings.namespace)
-    for group, inputs in (
-        (normalize_stage_config(settings).group_id, topics.raw_topics()),
-        (dispatch_stage_config(settings).group_id, [topics.router_normalized]),
-    ):
-        targets = await past_last_records(bootstrap, *inputs)
+    for stage in (normalize_stage_config(settings), dispatch_stage_config(settings)):
+        targets = await past_last_records(bootstrap, *stage.input_topics)
 
-        async def reached(group: str = group, targets: dict[TopicPartition, int] = targets) -> bool:
+        async def reached(
+            group: str = stage.group_id, targets: dict[TopicPartition, int] = targets
+        ) -> bool:
             return await group_reached(bootstrap, group, targets)
 
         await poll_until(
-            reached, what=f"group {group} committed its input", timeout_s=timeout_s, every_s=POLL_S
+            reached,
+            what=f"group {stage.group_id} committed its input",
+            timeout_s=timeout_s,
+            every_s=POLL_S,
         )

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,9 @@ class Tally:
     daemon_exits: int = 0  # exits nobody caused
     sink_kills: int = 0  # SIGKILLs while a reply was taken upstream and its answer held
     broker_losses: list[BrokerLoss] = field(default_factory=list)  # leader SIGKILLs, restarted
+    # Wall-time windows in which the router could not run: from a kill (of the daemon, the
+    # broker, a leader) until the daemon answered /readyz again.
+    downtime: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
 class Driver:
@@ -80,6 +86,7 @@ class Driver:
         self.tally = Tally()
         self.connectors: list[str] = []  # names registered by :meth:`run`
         self.sinks: dict[str, str] = {}  # channel -> reply sink registered by :meth:`run`
+        self._last_seen_running = datetime.now(UTC)  # by the watchdog
 
     async def start_daemon(self) -> None:
         """Start an incarnation and wait until it answers ``/healthz``.
@@ -173,27 +180,44 @@ class Driver:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    @asynccontextmanager
+    async def _outage(self, since: datetime | None = None) -> AsyncIterator[None]:
+        """Count the block, from ``since`` (default now) until the daemon answers ``/readyz``
+        after it, as a window in which the router could not run (the loop's judge excuses an
+        SLA level reached in one for being raised late)."""
+        start = since or datetime.now(UTC)
+        yield
+        await poll_until(
+            self._admin.ready,
+            what="the daemon answers /readyz",
+            timeout_s=START_TIMEOUT_S,
+            every_s=POLL_S,
+        )
+        self.tally.downtime.append((start, datetime.now(UTC)))
+
     async def _kills(self) -> None:
         for at_s in self._plan.kills:
             await self._at(at_s)
             async with self._exclusive:
                 if not self._daemon.running:
                     continue  # the watchdog restarts it
-                await self._daemon.kill()
-                self.tally.kills += 1
-                log.info("chaos: daemon killed", kills=self.tally.kills)
-                await self.start_daemon()
+                async with self._outage():
+                    await self._daemon.kill()
+                    self.tally.kills += 1
+                    log.info("chaos: daemon killed", kills=self.tally.kills)
+                    await self.start_daemon()
 
     async def _broker_restart(self, at_s: float) -> None:
         await self._at(at_s)
         async with self._exclusive:
             log.info("chaos: stopping the broker")
-            await self._broker.down()
-            if await answers(self._broker.bootstrap):
-                raise RuntimeError(
-                    f"a broker still answers on {self._broker.bootstrap} once ours stopped"
-                )
-            await self._broker.up(timeout_s=START_TIMEOUT_S)
+            async with self._outage():
+                await self._broker.down()
+                if await answers(self._broker.bootstrap):
+                    raise RuntimeError(
+                        f"a broker still answers on {self._broker.bootstrap} once ours stopped"
+                    )
+                await self._broker.up(timeout_s=START_TIMEOUT_S)
             self.tally.broker_restarts += 1
             log.info("chaos: broker back")
 
@@ -206,10 +230,11 @@ class Driver:
             await self._at(at_s)
             if not isinstance(cluster, LocalCluster):
                 raise TypeError("leader kills need the three-node cluster (--brokers 3)")
-            loss = await kill_busiest_leader(cluster, self._catalog, START_TIMEOUT_S)
-            self.tally.broker_losses.append(loss)
-            await asyncio.sleep(LEADER_DOWN_SHARE * self._plan.duration_s)  # the outage: a schedule
-            await restart(cluster, self._catalog, loss.node_id, START_TIMEOUT_S)
+            async with self._outage():
+                loss = await kill_busiest_leader(cluster, self._catalog, START_TIMEOUT_S)
+                self.tally.broker_losses.append(loss)
+                await asyncio.sleep(LEADER_DOWN_SHARE * self._plan.duration_s)  # a schedule
+                await restart(cluster, self._catalog, loss.node_id, START_TIMEOUT_S)
 
     async def _storm(self, window: StormWindow) -> None:
         await self._at(window.at_s)
@@ -256,7 +281,7 @@ class Driver:
             log.warning("chaos: no reply was sent to kill the sink on", channel=window.channel)
             self._sims.end_storm(window.channel, window.kind)
             return
-        async with self._exclusive:
+        async with self._exclusive, self._outage():
             killed = self._daemon.running
             if killed:
                 await self._daemon.kill()
@@ -320,7 +345,9 @@ class Driver:
                 if not self._daemon.running:
                     self.tally.daemon_exits += 1
                     log.warning("chaos: the daemon exited", code=self._daemon.exit_code())
-                    await self.start_daemon()
+                    async with self._outage(since=self._last_seen_running):
+                        await self.start_daemon()
+                self._last_seen_running = datetime.now(UTC)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
             except TimeoutError:

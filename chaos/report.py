@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chaos.driver import Tally
+from chaos.loop import FIXED_FIGURES, LoopFigures
 from chaos.replies import ReplyFigures
 from chaos.scan import ScanResult
 from checker import CheckReport
+from unionhub.cli.stats import COLUMNS, aligned
 
 # The checker's figures the chaos run prints, with their labels (issue 8's list).
 FIGURES = (
@@ -42,12 +44,14 @@ class ChaosReport:
     scan: ScanResult
     seconds: float
     replies: ReplyFigures = field(default_factory=ReplyFigures)
+    loop: LoopFigures = field(default_factory=LoopFigures)
 
     @property
     def ok(self) -> bool:
-        """Nothing lost, nothing dispatched twice, no reply missing or doubled, no leak."""
+        """Nothing lost, nothing dispatched twice, no reply missing or doubled, the case loop
+        and its figures as the replay has them, no leak."""
         delivered = self.check.lost == 0 and self.check.dispatched_twice == 0
-        return delivered and self.replies.ok and self.scan.hits == 0
+        return delivered and self.replies.ok and self.loop.ok and self.scan.hits == 0
 
     def format(self) -> str:
         """The table the run prints."""
@@ -83,6 +87,7 @@ class ChaosReport:
             f"{'same key sent again, taken once':<42} {r.repeats_absorbed:>7}",
             f"{'daemon killed between send and commit':<42} {t.sink_kills:>7}",
         ]
+        lines += _loop_lines(self.loop)
         lines.append("== upstream faults injected (by channel.kind) ==")
         lines += [f"{kind:<42} {n:>7}" for kind, n in sorted(self.faults.items())]
         lines.append(f"{'total':<42} {sum(self.faults.values()):>7}")
@@ -92,6 +97,31 @@ class ChaosReport:
             lines += [f"  - {p}" for p in self.check.problems]
         lines.append(f"== {'PASS' if self.ok else 'FAIL'} in {self.seconds:.0f} s ==")
         return "\n".join(lines)
+
+
+def _loop_lines(loop: LoopFigures) -> list[str]:
+    """The replay's figures, the federations' attempts and the daemon's month per district."""
+    lines = ["== case loop (the checker's replay) ==", loop.report.format()]
+    lines.append("== the federations' actions (by outcome) ==")
+    lines += [f"{kind:<42} {n:>7}" for kind, n in sorted(loop.attempts.items())]
+    month = loop.figures
+    if month is None:
+        return lines
+    lines.append(f"== the daemon's figures {month.start:%Y-%m-%d} .. {month.end:%Y-%m-%d} ==")
+    columns = [(name, label) for name, label in COLUMNS if name in FIXED_FIGURES]
+    rows = [["district", *(label for _, label in columns)]]
+    rows += [
+        [scope, *(_cell(values[name]) for name, _ in columns)]
+        for scope, values in month.scopes.items()
+    ]
+    return lines + aligned(rows)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, dict):  # a ratio: numerator and denominator, exact
+        n, d = value["numerator"], value["denominator"]
+        return f"{n / d:.1%} ({n}/{d})" if d else "-"
+    return str(value)
 
 
 def _yes(flag: bool) -> str:

@@ -3,11 +3,14 @@
 Starts its own broker (``--bootstrap``, default 127.0.0.1:29092, state under
 ``.cache/chaos-state``: the run stops and restarts it), the simulators in this
 process (faults on, the live hour spread over ``--duration-s``), and the
-daemon as a subprocess; the seeded driver kills it (once while a reply sink
-waits on a reply the upstream took), restarts the broker and storms the
-upstreams (their reply endpoints too); then everything is released, the
+daemon as a subprocess, and the simulated district federations working their
+cases through its case API on a fast loop clock (:mod:`chaos.loop`); the
+seeded driver kills the daemon (once while a reply sink waits on a reply the
+upstream took), restarts the broker and storms the upstreams (their reply
+endpoints too); then the federations stop, everything is released, the
 pipeline drains, the checker judges every topic, the replies are judged
-against the simulators' ledgers, and every log and non-restricted topic is
+against the simulators' ledgers, the case loop and the daemon's figures
+against the checker's replay, and every log and non-restricted topic is
 scanned.
 
 ``--brokers 3`` runs on a three-node KRaft cluster instead (replication 3,
@@ -35,6 +38,14 @@ from chaos.connectors import secret_values
 from chaos.daemon import REPO_ROOT, AdminApi, DaemonProcess, daemon_environment
 from chaos.drain import Judge, pause_connectors, wait_accounted_for, wait_router_idle
 from chaos.driver import Driver
+from chaos.loop import (
+    LoopSetup,
+    daemon_figures,
+    judge_loop,
+    register_tokens,
+    wait_settled,
+    wait_store_caught_up,
+)
 from chaos.plan import make_plan
 from chaos.replies import judge_replies, wait_replies_told
 from chaos.report import ChaosReport
@@ -48,9 +59,11 @@ from devtools.kafka_cluster import LocalCluster
 from devtools.namespaces import drop_namespace
 from simulators import SimulatorOptions, start_simulators
 from simulators.export import write_expectations
+from simulators.federations import run_federations
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:29092"
-RUN_DIRS = ("logs", "secrets", "daemon-state")  # what a run writes under --out, with expected.json
+RUN_DIRS = ("logs", "secrets", "daemon-state")  # what a run writes under --out, with:
+RUN_FILES = ("expected.json", "federations.jsonl")  # the truth, the federations' attempts
 DRAIN_TIMEOUT_S = 600.0  # generous: a 2-core box with other work on it
 
 
@@ -120,7 +133,7 @@ def _clear_previous_run(out: Path) -> None:
 
     Only the run's own files: ``out`` may be a directory that holds other things.
     """
-    for name in (*RUN_DIRS, "expected.json"):
+    for name in (*RUN_DIRS, *RUN_FILES):
         path = out / name
         if path.is_dir():
             shutil.rmtree(path)
@@ -158,7 +171,9 @@ async def _run_with_broker(
         admin_token = secrets.token_urlsafe(24)
         pseudonym_key = secrets.token_urlsafe(24)
         port = free_port()
-        environment = daemon_environment(
+        loop = LoopSetup.for_window(options.duration_s)
+        await register_tokens(settings, loop.tokens, options.out / RUN_DIRS[1])
+        environment = loop.environment() | daemon_environment(
             bootstrap=settings.kafka_bootstrap,
             namespace=settings.namespace,
             http_port=port,
@@ -168,7 +183,11 @@ async def _run_with_broker(
             state_dir=options.out / RUN_DIRS[2],
         )
         daemon = DaemonProcess(environment, options.out / RUN_DIRS[0])
-        admin = AdminApi(f"http://127.0.0.1:{port}", admin_token)
+        daemon_url = f"http://127.0.0.1:{port}"
+        admin = AdminApi(daemon_url, admin_token)
+        federations = loop.federations(
+            options.seed, daemon_url, settings, options.out / RUN_FILES[1]
+        )
         plan = make_plan(
             options.seed,
             options.duration_s,
@@ -187,9 +206,11 @@ async def _run_with_broker(
         )
         try:
             await driver.start_daemon()
-            tally = await driver.run()
+            async with run_federations(federations) as feds:
+                tally = await driver.run()
             handed_out |= set(secret_values(sims))  # the rotated secret too
             sims.release_all()
+            await wait_settled(settings, DRAIN_TIMEOUT_S)
 
             def refreshed() -> Expectations:
                 return Expectations.load(write_expectations(sims, options.out))
@@ -203,17 +224,27 @@ async def _run_with_broker(
             check = await judge.report()
             replies = await judge_replies(settings, sims, driver.sinks)
             faults = sims.fault_counts()
+            daemon_settings = settings.model_copy(update={"state_dir": options.out / RUN_DIRS[2]})
+            await wait_store_caught_up(daemon_settings, DRAIN_TIMEOUT_S)
+            month = await daemon_figures(daemon_url, loop.tokens["city"])
+            loop_figures = await judge_loop(settings, loop, month, tally.downtime, feds.ledger())
         finally:
             await daemon.stop()
         scan = ScanResult()
-        every_secret = [*handed_out, admin_token, pseudonym_key]
+        every_secret = [*handed_out, admin_token, pseudonym_key, *loop.tokens.values()]
         logs = [*daemon.logs, *broker.logs()]
         scan_logs(logs, pii_terms(sims), every_secret, scan)
         await scan_topics(
             settings.kafka_bootstrap, settings.namespace, pii_terms(sims), every_secret, scan
         )
     return ChaosReport(
-        check=check, tally=tally, faults=faults, scan=scan, seconds=0.0, replies=replies
+        check=check,
+        tally=tally,
+        faults=faults,
+        scan=scan,
+        seconds=0.0,
+        replies=replies,
+        loop=loop_figures,
     )
 
 

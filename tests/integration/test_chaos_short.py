@@ -13,10 +13,12 @@ from dataclasses import replace
 
 import pytest
 
+from chaos.loop import FIXED_FIGURES
 from chaos.plan import REPLY_CHANNELS, REPLY_STORMS, STORMS, make_plan
 from chaos.report import ChaosReport
 from chaos.run import ChaosOptions, parse_options, run_chaos
 from chaos.scan import ScanResult
+from schemas.shenzhen import DISTRICTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -88,10 +90,9 @@ def test_the_chaos_happened(report: ChaosReport) -> None:
     storm_faults = {kind for kind in report.faults if ".storm_" in kind}
     listing = {f"{channel}.storm_{kind}" for channel, kind, _ in STORMS}
     assert listing <= storm_faults
-    # A reply storm bites only if cases are resolved while it blows; the kill's one must.
+    # The federations resolve cases while the reply storms blow; the kill's one bites.
     replying = storm_faults - listing
-    if report.replies.expected:
-        assert any(kind.endswith(".storm_reply_lost") for kind in replying)
+    assert any(kind.endswith(".storm_reply_lost") for kind in replying)
     kinds = [*(kind for _, kind, _ in REPLY_STORMS), "reply_lost"]
     assert replying <= {f"{c}.storm_{k}" for c in REPLY_CHANNELS for k in kinds}
     assert sum(n for kind, n in report.faults.items() if kind not in storm_faults) > 0
@@ -125,11 +126,33 @@ def test_the_plan_is_seeded_and_spreads_the_kills() -> None:
 def test_every_reply_owed_reached_the_upstream_once(report: ChaosReport) -> None:
     replies = report.replies
     assert (replies.missing, replies.duplicated) == (0, 0), replies
-    if not replies.expected:
-        pytest.skip("no case was resolved in the run: nothing owed a reply")
+    assert replies.expected > 0, "the federations resolved cases of the reply channels"
     assert replies.upstream + replies.refused == replies.expected
     assert report.tally.sink_kills == 1, "killed once between a reply's send and its commit"
     assert replies.repeats_absorbed >= 1, "the key sent again after the kill was taken once"
+
+
+def test_the_case_loop_turned_and_the_replay_agrees_with_it(report: ChaosReport) -> None:
+    loop = report.loop.report
+    assert loop.ok, loop.format()
+    assert loop.cases_expected > 0
+    assert loop.case_states_seen > 0
+    assert loop.actions_applied > 0
+    assert loop.sla_alerts_expected > 0, "cases went overdue while the daemon was killed"
+    assert report.tally.downtime, "the kills and the broker restart are the replay's downtime"
+    attempts = report.loop.attempts
+    assert attempts["applied"] > 0
+    assert attempts["invalid"] == 0
+
+
+def test_the_daemon_s_figures_are_the_replay_s(report: ChaosReport) -> None:
+    loop = report.loop
+    assert loop.figures is not None
+    city = loop.figures.scopes["city"]
+    assert min(city["dispatched"], city["resolved"], city["visits"]) > 0
+    # Every fixed figure of every district and the city.
+    assert loop.report.figures_compared == len(FIXED_FIGURES) * (len(DISTRICTS) + 1)
+    assert loop.report.figures_wrong == 0, loop.report.format()
 
 
 def test_leader_kills_are_spread_and_leave_the_rest_of_a_seed_s_plan_alone() -> None:

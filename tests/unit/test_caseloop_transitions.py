@@ -354,6 +354,18 @@ def test_history_keeps_every_action_once_and_the_time_never_goes_back() -> None:
     assert earlier.applied(earlier.history[-1].action_id)
 
 
+def test_an_action_applied_after_a_later_report_counts_at_its_own_time() -> None:
+    # The router took in a new report at 10:20 (it had been down) before an accept done at
+    # 10:00: the accept still met its clock at 10:00; updated_at stays at 10:20.
+    case = new_case()
+    reported = on_new_report(CAL, case.changed(MONDAY + timedelta(minutes=20)), MONDAY).case
+    done = action(ActionKind.ACCEPT, MONDAY + timedelta(minutes=5))
+    accepted = apply_action(CAL, reported, done, MONDAY + timedelta(hours=2)).case
+    assert accepted.clocks[ClockName.ACCEPT].met_at == MONDAY + timedelta(minutes=5)
+    assert accepted.history[-1].at == MONDAY + timedelta(minutes=5)
+    assert accepted.updated_at == MONDAY + timedelta(minutes=20)
+
+
 def test_the_changelog_form_round_trips() -> None:
     case = in_state(CaseStatus.SUSPENDED)
     assert LoopCase.decode(case.encode()) == case

@@ -336,3 +336,25 @@ def test_any_timeline_published_faithfully_is_clean(steps: list[tuple[str, str, 
     assert len(keys) == len(set(keys))  # each (case, clock, level, restart) once
     report = judged(world, at=cst(end), figures=None)
     assert report.ok, report.format()
+
+
+@pytest.mark.parametrize(("alert_after_s", "clean"), [(3, True), (30, False)])
+def test_a_clock_met_in_a_race_with_the_escalation_may_show_the_emergency_s_terms(
+    alert_after_s: int, clean: bool
+) -> None:
+    # The contact was done at 11:30; the risk alert took the case in 3 s later, while the
+    # action was in flight: a router that took the alert in first shortened the contact
+    # clock to the emergency's 4 hours, then met it at 11:30. Within the race, both terms
+    # are right; 30 s later (outside the 5 s race), only the checker's.
+    world = World()
+    world.new_case("C1", "2026-12-07T10:00")
+    world.act("nanshan", "C1", "accept", "2026-12-07T11:00")
+    world.act("nanshan", "C1", "contact", "2026-12-07T11:30")
+    alerted = cst("2026-12-07T11:30") + timedelta(seconds=alert_after_s)
+    world.risk(["C1"], alerted.strftime("%Y-%m-%dT%H:%M:%S"))
+    world.publish(AT)
+    contact = state(world, "C1")["clocks"]["contact"]
+    assert contact["unit"] == "working_days"
+    contact.update(unit="hours", due_at=iso(alerted + timedelta(hours=4)))
+    report = judged(world)
+    assert failing(report) == ({} if clean else {"case_states_wrong": 1})

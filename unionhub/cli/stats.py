@@ -76,9 +76,13 @@ def render(start: datetime, end: datetime, at: datetime, scopes: dict[str, Figur
     for scope in [*(d.slug for d in DISTRICTS), CITY]:
         figures = scopes[scope]
         rows.append([scope, *(_cell(getattr(figures, name)) for name, _ in COLUMNS)])
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(names))]
-    lines = ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)) for row in rows]
-    return "\n".join([head, *lines])
+    return "\n".join([head, *aligned(rows)])
+
+
+def aligned(rows: list[list[str]]) -> list[str]:
+    """``rows`` as terminal lines, each column padded to its widest cell (CJK counts two)."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)) for row in rows]
 
 
 def _period(start: datetime, end: datetime) -> str:
