@@ -93,13 +93,13 @@ async def latency(
         spawn(argv, child_env, f"{catalog.namespace}latency-{n}")
         for n, (argv, child_env) in enumerate(plan)
     ]
-    reader = asyncio.create_task(_read_events(bootstrap, catalog, seen_at, normalized_at))
+    reader = asyncio.create_task(read_events(bootstrap, catalog, seen_at, normalized_at))
     try:
         producer = transactional_producer(bootstrap, f"{catalog.namespace}latency-writer")
         await producer.start()
         try:
             # Warm up: the first record goes alone; the clock starts once its event is seen.
-            await _write(producer, catalog, records[:1], [refs[0]], sent_at)
+            await write_chunk(producer, catalog, records[:1], [refs[0]], sent_at)
             while refs[0] not in seen_at:
                 if any(child.poll() is not None for child in children):
                     raise RuntimeError("the router exited; see .cache/bench-logs")
@@ -111,7 +111,9 @@ async def latency(
                 due = start + n * TICK_S
                 await asyncio.sleep(max(due - loop.time(), 0))  # the offered load's pace
                 chunk = records[offset : offset + per_tick]
-                await _write(producer, catalog, chunk, refs[offset : offset + per_tick], sent_at)
+                await write_chunk(
+                    producer, catalog, chunk, refs[offset : offset + per_tick], sent_at
+                )
         finally:
             await producer.stop()
         # Let the router finish: stop once no new event arrived for 10 s.
@@ -155,13 +157,14 @@ def _quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def _write(
+async def write_chunk(
     producer: object,
     catalog: TopicCatalog,
     chunk: list[RawRecord],
     refs: list[tuple[str, str, str]],
     sent_at: dict[tuple[str, str, str], float],
 ) -> None:
+    """Write ``chunk`` in one transaction, as an intake writer does, noting when it began."""
     now = time.perf_counter()
     for ref in refs:
         sent_at.setdefault(ref, now)
@@ -175,12 +178,14 @@ async def _write(
         await asyncio.gather(*futures)
 
 
-async def _read_events(
+async def read_events(
     bootstrap: str,
     catalog: TopicCatalog,
     seen_at: dict[tuple[str, str, str], float],
     normalized_at: dict[tuple[str, str, str], float],
 ) -> None:
+    """Until cancelled, note when each report's normalised record and dispatch event become
+    readable (read_committed, every dispatch topic and ``router.normalized``)."""
     async with admin_client(bootstrap) as admin:
         described = await admin.describe_topics(
             [*catalog.dispatch_topics(), catalog.router_normalized]

@@ -53,6 +53,7 @@ from chaos.scan import ScanResult, pii_terms, scan_logs, scan_topics
 from checker import Expectations
 from core.kafka.clients import admin_client, configure_clients
 from core.kafka.topics import TopicCatalog, ensure_topics
+from core.logging import configure_logging
 from core.settings import Settings
 from devtools.broker import LocalBroker, answers
 from devtools.kafka_cluster import LocalCluster
@@ -281,6 +282,7 @@ def parse_options(argv: list[str] | None = None) -> ChaosOptions:
 def main(argv: list[str] | None = None) -> int:
     """Run, print the figures; 0 only when nothing was lost, nothing doubled, nothing leaked."""
     options = parse_options(argv)
+    configure_logging(Settings())  # info and up (UNIONHUB_LOG_LEVEL), masked like the daemon's
     print(f"chaos run: {options}", flush=True)
     try:
         report = asyncio.run(run_chaos(options))

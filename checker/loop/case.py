@@ -102,7 +102,6 @@ class CaseTruth:
     reopenings: list[datetime] = field(default_factory=list)
     returns: list[tuple[datetime, str]] = field(default_factory=list)  # (when, who returned it)
     raised: set[AlertKey] = field(default_factory=set)
-    emergency_at: datetime | None = None  # when an open risk alert took it in (not at dispatch)
 
     @property
     def applied_ids(self) -> set[str]:
@@ -186,7 +185,7 @@ class CaseTruth:
         """An open risk alert took the case in: every open clock gets the shorter limit."""
         if self.urgency == EMERGENCY:
             return
-        self.urgency, self.emergency_at = EMERGENCY, at
+        self.urgency = EMERGENCY
         for name, clock in self.clocks.items():
             clock.shorten(cal, at, LIMITS[EMERGENCY][name])
         self.sync_run()

@@ -17,7 +17,6 @@ from typing import Any
 
 from checker.events import parse_time
 from checker.loop.case import CaseTruth
-from checker.loop.clock import MET, limit_end
 from checker.loop.figures import compare_figures, compute_figures, facts_of_state, facts_of_truth
 from checker.loop.inputs import LoopInputs, LoopTime, read_inputs
 from checker.loop.observed import (
@@ -29,8 +28,9 @@ from checker.loop.observed import (
     read_seen,
     state_fields,
 )
+from checker.loop.races import raced_cases
 from checker.loop.report import LoopReport
-from checker.loop.rules import CLOCKS, EMERGENCY, LIMITS
+from checker.loop.rules import CLOCKS
 from checker.loop.sla import judge_alerts, same_time
 from checker.loop.truth import APPLIED, LATER, REFUSED, LoopTruth, Verdict, replay
 from checker.loop.workdays import WorkingDays
@@ -80,23 +80,35 @@ def check_loop(observed: Observed, options: LoopOptions | None = None) -> LoopRe
     race = options.clock.span(options.tolerance)
     truth = replay(inputs, cal, at, race)
     earlier = replay(inputs, cal, at - race, race) if race else truth
-    _judge_states(truth, earlier, seen, report, race, cal)
-    _judge_actions(truth, inputs, seen, report)
-    _judge_moves(truth, inputs, report)
     downtime = tuple(
         (options.clock.of_wall(a), options.clock.of_wall(b)) for a, b in options.downtime
     )
+    raced = raced_cases(inputs, race, downtime) & set(truth.live_cases())
+    report.cases_raced = len(raced)
+    _judge_states(truth, earlier, seen, report, raced)
+    _judge_actions(truth, inputs, seen, report, raced)
+    _judge_moves(truth, inputs, report)
     judge_alerts(
-        truth.alerts, truth.tolerated, seen.alerts, report, tolerance=race, downtime=downtime
+        [a for a in truth.alerts if a.case_id not in raced],
+        truth.tolerated,
+        [a for a in seen.alerts if a.case_id not in raced],
+        report,
+        tolerance=race,
+        downtime=downtime,
     )
     start, end = options.period or (inputs.first_at or at, at)
-    expected = compute_figures(
-        (facts_of_truth(c) for c in truth.live_cases().values()), start, end, at, cal
-    )
+    # A raced case counts as the router has it: either order of its inputs is right.
+    facts = [
+        facts_of_state(seen.states[case_id])
+        if case_id in raced and case_id in seen.states
+        else facts_of_truth(case)
+        for case_id, case in truth.live_cases().items()
+    ]
+    expected = compute_figures((f for f in facts if f is not None), start, end, at, cal)
     given = options.figures
     if given is None:
-        facts = [f for v in seen.states.values() if (f := facts_of_state(v)) is not None]
-        given = compute_figures(facts, start, end, at, cal)
+        observed_facts = [f for v in seen.states.values() if (f := facts_of_state(v)) is not None]
+        given = compute_figures(observed_facts, start, end, at, cal)
     compare_figures(expected, given, report)
     return report
 
@@ -130,12 +142,11 @@ def _judge_states(
     earlier: LoopTruth,
     seen: SeenLoop,
     report: LoopReport,
-    race: timedelta,
-    cal: WorkingDays,
+    raced: set[str],
 ) -> None:
     """Missing, extra and wrong case states; a field is right if it matches the state at
-    the evaluation time or ``race`` before it (a timer the router had not run yet), or
-    the terms of a clock met in a race with the case's escalation (:func:`_raced`)."""
+    the evaluation time or ``race`` before it (a timer the router had not run yet). The
+    states of raced cases (:mod:`checker.loop.races`) are not judged field by field."""
     live = truth.live_cases()
     report.cases_expected, report.case_states_seen = len(live), len(seen.states)
     for case_id in sorted(set(seen.states) - set(live)):
@@ -147,12 +158,12 @@ def _judge_states(
             report.case_states_missing += 1
             report.note(f"case state missing: {case_id}")
             continue
+        if case_id in raced:
+            continue
         got, now = state_fields(value), truth_fields(case)
         before = earlier.live_cases().get(case_id)
         then = truth_fields(before) if before is not None else now
         wrong = [k for k in now if not _same(got[k], now[k]) and not _same(got[k], then[k])]
-        if wrong:
-            wrong = [k for k in wrong if k not in _raced(case, got, race, cal)]
         if wrong:
             report.case_states_wrong += 1
             report.wrong_fields.update(wrong)
@@ -160,31 +171,11 @@ def _judge_states(
             report.note(f"case {case_id}: {detail}")
 
 
-def _raced(case: CaseTruth, got: CaseFields, race: timedelta, cal: WorkingDays) -> set[str]:
-    """The fields of a clock met less than ``race`` before the case became an emergency that
-    may show the emergency's terms: the action that met it was in flight, and the router
-    may take the escalation in first, shortening the clock while it is still open."""
-    escalated = case.emergency_at
-    if escalated is None:
-        return set()
-    out: set[str] = set()
-    for name, clock in case.clocks.items():
-        if clock.state != MET or clock.met is None or not escalated - race <= clock.met:
-            continue
-        limit = LIMITS[EMERGENCY][name]
-        end = limit_end(cal, limit, escalated)
-        due, unit = f"clock.{name}.due_at", f"clock.{name}.unit"
-        if (clock.due is None or end < clock.due) and _same(got[due], end):
-            out.add(due)
-            if got[unit] == limit.unit:
-                out.add(unit)
-    return out
-
-
 def _judge_actions(
-    truth: LoopTruth, inputs: LoopInputs, seen: SeenLoop, report: LoopReport
+    truth: LoopTruth, inputs: LoopInputs, seen: SeenLoop, report: LoopReport, raced: set[str]
 ) -> None:
-    """Each action id (or, unreadable, each message) applied once, refused, or lost."""
+    """Each action id (or, unreadable, each message) applied once, refused, or lost (on a
+    raced case, applied or refused are both right: it may have come after the race)."""
     histories = {case_id: Counter(history_ids(v)) for case_id, v in seen.states.items()}
     refused_ids = {r.action_id for r in inputs.refusals if r.action_id}
     refused_sources = {r.source for r in inputs.refusals}
@@ -210,6 +201,8 @@ def _judge_actions(
             report.note(f"action {action_id} applied {in_history} times to {sent.case_id}")
         if applied and case is not None and case.ended_at is not None:
             continue  # its case was merged away with its history
+        if sent.case_id in raced and (in_history or refused):
+            continue
         if in_history and not applied:
             report.actions_applied_wrongly += 1
             why = next((v.reason for v in verdicts if v.reason), "")

@@ -38,6 +38,7 @@ class LoopReport:
 
     cases_expected: int = 0  # cases with a state at the evaluation time (merged ones excluded)
     case_states_seen: int = 0
+    cases_raced: int = 0  # an action and a report or alert of the case in flight at once
     case_states_missing: int = 0
     case_states_extra: int = 0  # states of cases that do not exist (or were merged away)
     case_states_wrong: int = 0  # cases with at least one wrong field

@@ -338,14 +338,14 @@ def test_any_timeline_published_faithfully_is_clean(steps: list[tuple[str, str, 
     assert report.ok, report.format()
 
 
-@pytest.mark.parametrize(("alert_after_s", "clean"), [(3, True), (30, False)])
-def test_a_clock_met_in_a_race_with_the_escalation_may_show_the_emergency_s_terms(
-    alert_after_s: int, clean: bool
+@pytest.mark.parametrize(("alert_after_s", "raced"), [(3, True), (30, False)])
+def test_an_action_in_flight_as_the_case_s_risk_alert_came_races_it(
+    alert_after_s: int, raced: bool
 ) -> None:
     # The contact was done at 11:30; the risk alert took the case in 3 s later, while the
     # action was in flight: a router that took the alert in first shortened the contact
-    # clock to the emergency's 4 hours, then met it at 11:30. Within the race, both terms
-    # are right; 30 s later (outside the 5 s race), only the checker's.
+    # clock to the emergency's 4 hours, then met it at 11:30. Within the race (5 s) both
+    # orders are right; 30 s later, only the replay's.
     world = World()
     world.new_case("C1", "2026-12-07T10:00")
     world.act("nanshan", "C1", "accept", "2026-12-07T11:00")
@@ -356,5 +356,30 @@ def test_a_clock_met_in_a_race_with_the_escalation_may_show_the_emergency_s_term
     contact = state(world, "C1")["clocks"]["contact"]
     assert contact["unit"] == "working_days"
     contact.update(unit="hours", due_at=iso(alerted + timedelta(hours=4)))
-    report = judged(world)
-    assert failing(report) == ({} if clean else {"case_states_wrong": 1})
+    report = judged(world, figures=None)
+    assert report.cases_raced == int(raced)
+    assert failing(report) == ({} if raced else {"case_states_wrong": 1})
+
+
+def test_a_report_that_overtook_a_resolve_in_an_outage_races_it() -> None:
+    # Resolved at 10:00 while the router was down; a new report arrived after it came back
+    # at 10:10. The router took the report in first (no reopening: the case was in
+    # progress), then the resolve: the case is resolved, not reopened. The replay reopens
+    # it; with the outage given, both are right, and the figures count the router's.
+    world = World()
+    world.new_case("C1", "2026-12-07T09:00")
+    world.act("nanshan", "C1", "accept", "2026-12-07T09:10")
+    world.act("nanshan", "C1", "resolve", "2026-12-07T10:00")
+    world.report("C1", "2026-12-07T10:10")
+    world.publish(AT)
+    value = state(world, "C1")
+    assert value["status"] == "in_progress"  # the replay's order reopened it
+    value.update(status="resolved", reopened=0)
+    value["runs"] = value["runs"][:1]
+    down = ((cst("2026-12-07T09:58"), cst("2026-12-07T10:09:58")),)
+    assert failing(judged(world, downtime=down, figures=None)) == {}
+    report = judged(world, figures=None)
+    assert report.cases_raced == 0
+    assert failing(report)["case_states_wrong"] == 1
+
+
