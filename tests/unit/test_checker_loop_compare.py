@@ -381,5 +381,3 @@ def test_a_report_that_overtook_a_resolve_in_an_outage_races_it() -> None:
     report = judged(world, figures=None)
     assert report.cases_raced == 0
     assert failing(report)["case_states_wrong"] == 1
-
-
