@@ -110,7 +110,7 @@ LOOP_CLOCK="${DEMO_DIR}/loop-clock-${UNIONHUB_KAFKA_BOOTSTRAP##*:}.env"
 read -r CLUSTER_ID CASE_STORE < <("$PY" -c 'import asyncio, os
 from core.kafka.clients import admin_client, configure_clients
 from core.settings import Settings
-from unionhub.daemon.caseloop import case_store_path
+from review.store import case_store_path
 async def main(settings):
     configure_clients(settings, os.environ)
     async with admin_client(settings.kafka_bootstrap) as admin:
