@@ -26,9 +26,10 @@ returned to triage) and its reports (a new report that may have reopened it).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -168,7 +169,7 @@ async def fetch(
     deadline = loop.time() + patience_s
     delay = FIRST_RETRY_S
     while True:
-        status, body = await _seated(desk, desk.client.case(case_id))
+        status, body = await _seated(desk, partial(desk.client.case, case_id))
         late = loop.time() >= deadline
         if status == 200:
             state = _keep(desk, body)
@@ -190,7 +191,7 @@ async def act(desk: Desk, step: Step, known: CaseState) -> CaseState | None:
     delay = FIRST_RETRY_S
     while True:
         at = desk.clock.now()
-        status, body = await _seated(desk, desk.client.act(case_id, step.body(at)))
+        status, body = await _seated(desk, partial(desk.client.act, case_id, step.body(at)))
         if status == 200:
             state = _keep(desk, body)
             _record(desk, step, at, status, Outcome.APPLIED, case_status=_status(state))
@@ -254,10 +255,11 @@ async def _look_again_first(desk: Desk, at: datetime | None, news: News) -> bool
     return True
 
 
-async def _seated(desk: Desk, call: Awaitable[tuple[int, Any]]) -> tuple[int, Any]:
-    """``call`` once one of the actor's seats is free (its staff are busy otherwise)."""
+async def _seated(desk: Desk, call: Callable[[], Awaitable[tuple[int, Any]]]) -> tuple[int, Any]:
+    """``call()`` once one of the actor's seats is free (its staff are busy otherwise); the
+    call is made only then, so a worker stopped while it waits leaves no coroutine behind."""
     async with desk.seats:
-        return await call
+        return await call()
 
 
 def _keep(desk: Desk, body: Any) -> CaseState | None:

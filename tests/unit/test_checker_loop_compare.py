@@ -381,3 +381,33 @@ def test_a_report_that_overtook_a_resolve_in_an_outage_races_it() -> None:
     report = judged(world, figures=None)
     assert report.cases_raced == 0
     assert failing(report)["case_states_wrong"] == 1
+
+
+@pytest.mark.parametrize(("before_s", "wrong"), [(2, 0), (60, 1)])
+def test_a_level_raised_just_before_a_suspend_pushed_it_back_may_keep_its_first_times(
+    before_s: int, wrong: int
+) -> None:
+    # A suspend done 2 s before the resolve deadline was in flight when the router raised
+    # "overdue" at the deadline; the replay has the level later (after the resume). Within
+    # the race (5 s) the router's first times are right too; 60 s before, they are not.
+    world = World()
+    world.new_case("C1", "2026-12-07T10:00", category="wage_arrears")
+    world.act("nanshan", "C1", "accept", "2026-12-07T10:30")
+    due = world.truth(AT).cases["C1"].clocks["resolve"].due
+    assert due is not None
+    suspended = due - timedelta(seconds=before_s)
+    world.act("nanshan", "C1", "suspend", suspended.strftime("%Y-%m-%dT%H:%M:%S"))
+    world.act("nanshan", "C1", "resume", "2026-12-17T12:00")
+    world.publish("2026-12-31T12:00")
+    overdue = next(
+        m
+        for m in world.observed.sla_alerts
+        if (m.value or {})["clock"] == "resolve" and (m.value or {})["level"] == "overdue"
+    )
+    value = dict(overdue.value or {})
+    value.update(level_at=iso(due), due_at=iso(due), raised_at=iso(due + timedelta(seconds=1)))
+    world.observed.sla_alerts[world.observed.sla_alerts.index(overdue)] = replace(
+        overdue, value=value
+    )
+    report = judged(world, at=cst("2026-12-31T12:00"))
+    assert report.sla_alerts_wrong == wrong
