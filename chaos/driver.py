@@ -281,14 +281,15 @@ class Driver:
             log.warning("chaos: no reply was sent to kill the sink on", channel=window.channel)
             self._sims.end_storm(window.channel, window.kind)
             return
-        async with self._exclusive, self._outage():
-            killed = self._daemon.running
-            if killed:
+        async with self._exclusive:
+            if not self._daemon.running:  # it exited on its own: the watchdog's to restart
+                self._sims.end_storm(window.channel, window.kind)
+                return
+            async with self._outage():
                 await self._daemon.kill()
                 self.tally.sink_kills += 1  # beside the plan's kills
                 log.info("chaos: daemon killed between a reply's send and its commit")
-            self._sims.end_storm(window.channel, window.kind)
-            if killed:  # otherwise it exited on its own: the watchdog's to restart
+                self._sims.end_storm(window.channel, window.kind)
                 await self.start_daemon()
 
     async def _stations_down(self, window: StormWindow) -> None:

@@ -29,20 +29,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiokafka import TopicPartition
 
 from caseloop.calendar import CST
 from chaos.kafka import past_last_records
 from checker import read_observed
 from checker.loop import LoopOptions, LoopReport, LoopTime, check_loop, read_loop_observed
-from core.kafka.reading import read_to_end
 from core.kafka.topics import TopicCatalog
 from core.settings import Settings
 from devtools.polling import poll_until
 from review.store import open_case_store
-from schemas.caseloop import CITY_DESK, CaseState, CaseStatus
+from schemas.caseloop import CITY_DESK, CaseStatus
 from schemas.shenzhen import DISTRICTS
 from simulators.federations import FederationOptions, LedgerEntry, Outcome, anchor_for
+from unionhub.cases.topicview import read_case_states
 from unionhub.configstore import ConfigStore
 
 LOOP_START = datetime(2026, 5, 18, tzinfo=CST)  # a Monday; May ends 14 loop days later
@@ -155,14 +154,11 @@ async def register_tokens(settings: Settings, tokens: dict[str, str], secrets_di
 async def wait_settled(settings: Settings, timeout_s: float) -> None:
     """Wait until no case is resolved and waiting on its visit (the federations have stopped:
     each such case closes on its own, 15 loop days on), so nothing owed is still to come."""
-    topic = TopicCatalog(settings.namespace).cases_state
+    catalog = TopicCatalog(settings.namespace)
 
     async def settled() -> bool:
-        last: dict[bytes, bytes | None] = {}
-        for record in await read_to_end(settings.kafka_bootstrap, topic):
-            last[record.key or b""] = record.value
-        states = (CaseState.model_validate_json(v) for v in last.values() if v is not None)
-        return all(state.status is not CaseStatus.RESOLVED for state in states)
+        states = await read_case_states(settings.kafka_bootstrap, catalog)
+        return all(state.status is not CaseStatus.RESOLVED for state in states.values())
 
     await poll_until(settled, what="every resolved case closed", timeout_s=timeout_s, every_s=1.0)
 
@@ -178,13 +174,9 @@ async def wait_store_caught_up(daemon_settings: Settings, timeout_s: float) -> N
             held = store.offsets()
         finally:
             store.close()
-        return all(held.get((tp.topic, tp.partition), -1) >= n for tp, n in _items(targets))
+        return all(held.get((tp.topic, tp.partition), -1) >= n for tp, n in targets.items())
 
     await poll_until(caught_up, what="the case store caught up", timeout_s=timeout_s, every_s=1.0)
-
-
-def _items(targets: dict[TopicPartition, int]) -> list[tuple[TopicPartition, int]]:
-    return sorted(targets.items(), key=lambda item: (item[0].topic, item[0].partition))
 
 
 async def daemon_figures(base_url: str, city_token: str) -> DaemonFigures:
