@@ -12,9 +12,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from caseloop.clocks import Clock
 from core.times import from_us, opt_from_us, opt_us, to_us
 from schemas.caseloop import (
+    CASE_SCHEMA,
     CaseState,
     CaseStatus,
     ClockName,
@@ -171,6 +174,64 @@ class LoopCase:
         )
 
     # --- the public view ----------------------------------------------------------------
+
+    def state_json(self) -> bytes:
+        """``view().to_json()``, byte for byte, without building the pydantic model: the
+        dispatch stage writes one per case change (the model stays the schema, and
+        ``tests/unit/test_caseloop_transitions.py`` holds the two equal)."""
+        return orjson.dumps(
+            {
+                "schema": CASE_SCHEMA,
+                "case_id": self.case_id,
+                "version": self.version,
+                "district": self.district,
+                "category": self.category,
+                "urgency": self.urgency,
+                "status": self.status,
+                "clocks": {
+                    str(name): {
+                        "started_at": c.run_start,
+                        "due_at": c.due_at,
+                        "met_at": c.met_at,
+                        "state": c.state,
+                        "unit": c.unit,
+                    }
+                    for name, c in self.clocks.items()
+                },
+                "runs": [
+                    {
+                        "started_at": r.started_at,
+                        "due_at": r.due_at,
+                        "resolved_at": r.resolved_at,
+                        "stopped_at": r.stopped_at,
+                        "result": r.result,
+                    }
+                    for r in self.runs
+                ],
+                "reopened": self.reopened,
+                "returned": self.returned,
+                "satisfaction": self.satisfaction,
+                "result": self.result,
+                "resolved_at": self.resolved_at,
+                "closed_at": self.closed_at,
+                "dispatched_at": self.dispatched_at,
+                "street": self.street,
+                "sources": [{"channel": ch, "external_id": ext} for ch, ext in self.sources],
+                "history": [
+                    {
+                        "action_id": e.action_id,
+                        "action": e.action,
+                        "actor": e.actor,
+                        "at": e.at,
+                        "detail": e.detail,
+                        "reason": e.reason,
+                    }
+                    for e in self.history
+                ],
+                "updated_at": self.updated_at or self.dispatched_at,
+            },
+            option=orjson.OPT_UTC_Z,  # pydantic writes UTC as "Z"
+        )
 
     def view(self) -> CaseState:
         """The ``cases.state`` value of this case."""

@@ -103,7 +103,10 @@ def start_clock(cal: WorkingCalendar, limit: Limit, at: datetime) -> Clock:
     """A clock running from ``at`` with ``limit``."""
     due = limit_deadline(cal, limit, at)
     budget = _measure(cal, limit.unit, at, due)
-    return _with_levels(cal, Clock(limit.unit, budget, 0.0, at, "running", due))
+    # The levels of a fresh run, built in (one Clock, not one and a copy: every case starts three).
+    warning = _advance(cal, limit.unit, at, WARNING_LEVEL * budget)
+    escalated = _advance(cal, limit.unit, at, ESCALATED_LEVEL * budget)
+    return Clock(limit.unit, budget, 0.0, at, "running", due, levels=(warning, due, escalated))
 
 
 LEVELS = (WARNING_LEVEL, OVERDUE_LEVEL, ESCALATED_LEVEL)

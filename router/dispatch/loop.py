@@ -235,7 +235,7 @@ class CaseLoop:
                 Output(
                     self._catalog.cases_state,
                     case.case_id.encode(),
-                    case.view().to_json(),
+                    case.state_json(),
                     (("schema", CASE_SCHEMA.encode()),),
                 )
             )

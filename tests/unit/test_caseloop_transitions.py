@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -372,3 +372,24 @@ def test_the_changelog_form_round_trips() -> None:
     view = case.view()
     assert view.status is CaseStatus.SUSPENDED
     assert [h.action for h in view.history] == ["accept", "suspend"]
+
+
+def _every_shape() -> list[LoopCase]:
+    """Cases in every status, a triage case, a resolved one with a reason, a reopened one,
+    and a case whose times came in UTC and in CST (the view writes each as it is)."""
+    cases = [in_state(status) for status in CaseStatus]
+    cases.append(new_case(district=None))
+    cases.append(new_case(at=MONDAY.astimezone(UTC) + timedelta(microseconds=7)))
+    resolved = act(in_state(CaseStatus.ACCEPTED), ActionKind.RESOLVE, MONDAY + timedelta(hours=1),
+                   reason="已协调企业支付")  # fmt: skip
+    cases.append(resolved)
+    visited = act(resolved, ActionKind.VISIT, MONDAY + timedelta(hours=2),
+                  satisfaction="dissatisfied")  # fmt: skip
+    cases.append(visited)
+    cases.append(on_new_report(CAL, visited, MONDAY + timedelta(hours=3)).case)
+    return cases
+
+
+@pytest.mark.parametrize("case", _every_shape(), ids=lambda c: f"{c.status}-{c.version}")
+def test_the_state_json_is_the_views_json_byte_for_byte(case: LoopCase) -> None:
+    assert case.state_json() == case.view().to_json()
