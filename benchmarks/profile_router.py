@@ -27,6 +27,13 @@ from router.stages import build_dispatch_processor, build_normalize_processor
 COMMIT_EVERY = 2000  # the router's transactions (router.stages.MAX_BATCH_RECORDS)
 
 
+def fresh_settings() -> Settings:
+    """Settings with an empty state directory of their own: a pass on the state of another
+    would find every report seen already."""
+    state = Path(tempfile.mkdtemp(prefix="profile-router-"))
+    return Settings(namespace="profile.", log_format="json", log_level="warning", state_dir=state)
+
+
 def one_pass(settings: Settings, records: list[RawRecord]) -> tuple[float, float]:
     """(normalize records/s, dispatch records/s) of one pass over ``records``."""
     catalog = TopicCatalog(settings.namespace)
@@ -56,19 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / ".cache" / "router-profile.txt")
     args = parser.parse_args(argv)
-    state = Path(tempfile.mkdtemp(prefix="profile-router-"))
-    settings = Settings(
-        namespace="profile.", log_format="json", log_level="warning", state_dir=state
-    )
-    configure_logging(settings)
+    configure_logging(fresh_settings())
     records = scenario_records(args.records)
-    normalize_rate, dispatch_rate = one_pass(settings, records)
+    normalize_rate, dispatch_rate = one_pass(fresh_settings(), records)
     print(f"normalize: {normalize_rate:,.0f} records/s, dispatch: {dispatch_rate:,.0f} records/s")
     from pyinstrument import Profiler
 
     profiler = Profiler()
     profiler.start()
-    one_pass(settings, records)
+    one_pass(fresh_settings(), records)
     profiler.stop()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(profiler.output_text(unicode=False, color=False))
