@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.run [--records 200000] [--runs 3] [--rate 2000]
         [--seconds 60] [--cases 1000000] [--bootstrap HOST:PORT] [--out BENCHMARKS.md]
+    .venv/bin/python -m benchmarks.run --render   # the last run's table again
 
 Without ``--bootstrap`` the benchmark starts its own broker (127.0.0.1:39092,
 state under ``.cache/bench-state``) and stops it at the end, so the ratios are
@@ -13,13 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pickle
 import platform
 import shlex
 import signal
 import statistics
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from benchmarks.takeover import TakeoverResult, takeover
 from core.kafka.clients import configure_clients
 
 LOW_RATE = 200  # reports/s: a busy day
+RESULTS_FILE = REPO_ROOT / ".cache" / "bench-results.pickle"
 PEER_LATENCY_COMMIT_S = 0.1  # Kafka Streams' commit interval under exactly-once
 
 # The targets of issue 18, each printed beside its figure.
@@ -106,6 +109,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--bootstrap", default=None, help="use this broker instead of our own")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help=f"only write the table again from the last run's figures ({RESULTS_FILE.name})",
+    )
     parser.add_argument(
         "--skip",
         action="append",
@@ -339,14 +347,16 @@ def table(results: Results) -> str:
     ):
         if lat is None:
             continue
-        met = lat.p99_ms <= (target or 0) and (top is None or lat.max_ms <= top)
-        bound = f"p99 <= {target:.0f} ms" + (f", max <= {top:.0f} ms" if top else "")
+        verdict = ""
+        if target is not None:
+            met = lat.p99_ms <= target and (top is None or lat.max_ms <= top)
+            bound = f"p99 <= {target:.0f} ms" + (f", max <= {top:.0f} ms" if top else "")
+            verdict = _target(met, bound) + "; "
         rows.append(
             (
                 f"latency, {who}, at {lat.offered_per_s:,}/s for {lat.seconds} s, p50 / p99 / max",
                 f"{lat.p50_ms:,.0f} / {lat.p99_ms:,.0f} / {lat.max_ms:,.0f} ms",
-                (_target(met, bound) if target else "")
-                + f"; {lat.measured} of {lat.sent} events; stage 1 p50/p99 "
+                verdict + f"{lat.measured} of {lat.sent} events; stage 1 p50/p99 "
                 f"{lat.stage1_p50_ms:,.0f}/{lat.stage1_p99_ms:,.0f} ms, stage 2 "
                 f"{lat.stage2_p50_ms:,.0f}/{lat.stage2_p99_ms:,.0f} ms",
             )
@@ -457,9 +467,31 @@ async def main_async(args: argparse.Namespace) -> Results:
         settings = bench_settings()
         async with bench_broker(settings) as bootstrap:
             results = await run_all(args, bootstrap)
+    save_results(results, bootstrap)
     print(table(results))
     write_markdown(results, args.out, bootstrap)
     return results
+
+
+def save_results(results: Results, bootstrap: str) -> None:
+    """Keep the figures (without the dispatch outputs) in ``RESULTS_FILE`` before rendering,
+    so that ``--render`` can write the table again without a new run."""
+    figures = replace(
+        results,
+        runs={
+            system: [replace(run, output=None) for run in runs]
+            for system, runs in results.runs.items()
+        },
+    )
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_bytes(pickle.dumps((figures, bootstrap)))
+
+
+def render_saved(out: Path) -> None:
+    """Print and write the table of the last run's saved figures."""
+    results, bootstrap = pickle.loads(RESULTS_FILE.read_bytes())  # noqa: S301 (our own file)
+    print(table(results))
+    write_markdown(results, out, bootstrap)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -472,6 +504,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # The benchmark's own broker is plain; an external one (--bootstrap) may be secured
     # through the UNIONHUB_KAFKA_* settings of the environment.
+    if args.render:
+        render_saved(args.out)
+        return 0
     configure_clients(bench_settings(args.bootstrap or BENCH_BOOTSTRAP), os.environ)
     asyncio.run(main_async(args))
     return 0
