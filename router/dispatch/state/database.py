@@ -287,6 +287,9 @@ def finish_bulk_load(db: sqlite3.Connection) -> Counters:
     """The indexed tables built from a full replay's appended rows, in key order, at once."""
     db.executescript(_BULK_SCHEMA)  # a replay of an empty log appended nothing
     next_seq = create_tables(db).next_seq
+    # The sorts below spill to temporary files: in memory, a million cases' would hold
+    # gigabytes at once (the process's resident size for as long as it runs).
+    db.execute("PRAGMA temp_store=FILE")
     db.execute("BEGIN")
     try:
         # In key order, each key's records in log order: the last value of a key wins, and a
@@ -317,6 +320,7 @@ def finish_bulk_load(db: sqlite3.Connection) -> Counters:
         db.execute("ROLLBACK")
         raise
     db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA temp_store=MEMORY")
     return counters
 
 
